@@ -1,0 +1,83 @@
+//! The application: database, migrations, HTTP server. Tests build it on port 0.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use sqlx::PgPool;
+use tracing_actix_web::TracingLogger;
+
+use crate::auth::TokenKeys;
+use crate::config::Settings;
+use crate::db::{self, Database};
+use crate::http;
+
+/// How long start-up waits for the database before giving up.
+const DATABASE_PATIENCE: Duration = Duration::from_secs(60);
+
+/// A built, not yet running, service.
+pub struct Application {
+    port: u16,
+    server: Server,
+    database: Database,
+    pool: PgPool,
+}
+
+impl Application {
+    /// Locates (or starts) the database, migrates it, and binds the listener.
+    pub async fn build(settings: &Settings) -> anyhow::Result<Application> {
+        let keys = TokenKeys::from_settings(&settings.auth)?;
+        let database = Database::locate(&settings.database).await?;
+        db::migrate(&database.url, DATABASE_PATIENCE).await?;
+        let pool = db::pool(&database.url, &settings.database)?;
+        let address = format!("{}:{}", settings.server.host, settings.server.port);
+        let listener = TcpListener::bind(&address).map_err(|e| {
+            anyhow::anyhow!("server.host/server.port: cannot listen on {address}: {e}")
+        })?;
+        let port = listener.local_addr()?.port();
+        let server = serve(listener, pool.clone(), keys)?;
+        Ok(Application {
+            port,
+            server,
+            database,
+            pool,
+        })
+    }
+
+    /// The port the API listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The connection pool (tests use it to arrange data).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Serves until SIGINT/SIGTERM, then stops the private database if one was started.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        tracing::info!(port = self.port, "jobcenter listening");
+        let result = self.server.await;
+        self.pool.close().await;
+        self.database.shutdown().await;
+        Ok(result?)
+    }
+}
+
+fn serve(listener: TcpListener, pool: PgPool, keys: TokenKeys) -> anyhow::Result<Server> {
+    let pool = web::Data::new(pool);
+    let keys = web::Data::new(keys);
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(TracingLogger::default())
+            .app_data(pool.clone())
+            .app_data(keys.clone())
+            .configure(http::configure_extractors)
+            .configure(http::routes)
+            .default_service(web::to(http::no_route))
+    })
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,116 @@
+//! The command line: one binary, several subcommands.
+
+pub mod seed;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::app::Application;
+use crate::auth::{Role, TokenKeys};
+use crate::config::Settings;
+use crate::db::{self, Database};
+use crate::domain::ProjectId;
+
+/// The job center of the graph database management plane.
+#[derive(Debug, Parser)]
+#[command(name = "jobcenter", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the HTTP API (migrations are applied first).
+    Serve,
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Print a signed token for the X-Auth-Token header.
+    Token {
+        /// Project the token is valid for.
+        #[arg(long)]
+        project: String,
+        /// Role(s) to grant: readonly, operator, producer (repeatable; default readonly).
+        #[arg(long = "role")]
+        roles: Vec<String>,
+        /// Lifetime, e.g. 90s, 15m, 24h.
+        #[arg(long, default_value = "24h", value_parser = humantime::parse_duration)]
+        ttl: Duration,
+        /// The token's subject (who it is for).
+        #[arg(long, default_value = "cli")]
+        subject: String,
+    },
+    /// Fill the store with realistic, deterministic jobs.
+    Seed(seed::SeedArgs),
+}
+
+impl Cli {
+    /// Runs the chosen subcommand with the loaded settings.
+    pub async fn run(self, settings: Settings) -> anyhow::Result<()> {
+        match self.command {
+            Command::Serve => {
+                Application::build(&settings)
+                    .await?
+                    .run_until_stopped()
+                    .await
+            }
+            Command::Migrate => with_database(&settings, |_| async { Ok(()) }).await,
+            Command::Token {
+                project,
+                roles,
+                ttl,
+                subject,
+            } => {
+                let token = mint_token(&settings, &project, &roles, ttl, &subject)?;
+                println!("{token}");
+                Ok(())
+            }
+            Command::Seed(args) => {
+                let db_settings = settings.database.clone();
+                with_database(&settings, move |url| async move {
+                    let pool = db::pool(&url, &db_settings)?;
+                    seed::run(&pool, &args).await
+                })
+                .await
+            }
+        }
+    }
+}
+
+/// Locates and migrates the database, runs `work` with its URL, then stops a private server.
+async fn with_database<F, Fut>(settings: &Settings, work: F) -> anyhow::Result<()>
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let database = Database::locate(&settings.database).await?;
+    let result = async {
+        db::migrate(&database.url, Duration::from_secs(60)).await?;
+        work(database.url.clone()).await
+    }
+    .await;
+    database.shutdown().await;
+    result
+}
+
+fn mint_token(
+    settings: &Settings,
+    project: &str,
+    roles: &[String],
+    ttl: Duration,
+    subject: &str,
+) -> anyhow::Result<String> {
+    ProjectId::parse(project).context("--project")?;
+    let roles: Vec<&str> = if roles.is_empty() {
+        vec!["readonly"]
+    } else {
+        roles.iter().map(String::as_str).collect()
+    };
+    if let Some(unknown) = roles.iter().find(|r| Role::parse(r).is_none()) {
+        anyhow::bail!("--role: unknown role {unknown:?} (readonly, operator, producer)");
+    }
+    TokenKeys::from_settings(&settings.auth)?.issue(subject, project, &roles, ttl)
+}

@@ -1,0 +1,97 @@
+//! Database plumbing: where the database is (configured, or a private one started here),
+//! migrations (refinery, on their own tokio-postgres connection), and the sqlx pool.
+
+pub mod embedded;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use crate::config::DatabaseSettings;
+use embedded::{EmbeddedOptions, EmbeddedPostgres};
+
+mod migrations {
+    refinery::embed_migrations!("migrations");
+}
+
+/// The database the service uses, and the private server behind it if one was started.
+pub struct Database {
+    pub url: String,
+    pub embedded: Option<EmbeddedPostgres>,
+}
+
+impl Database {
+    /// Uses `database.url`, or starts (or reuses) the private PostgreSQL when it is empty.
+    pub async fn locate(settings: &DatabaseSettings) -> anyhow::Result<Database> {
+        if !settings.url.is_empty() {
+            return Ok(Database {
+                url: settings.url.clone(),
+                embedded: None,
+            });
+        }
+        let opts = EmbeddedOptions {
+            data_dir: settings.embedded.data_dir.clone(),
+            port: settings.embedded.port,
+            fast_unsafe: false,
+        };
+        let server = EmbeddedPostgres::start(&opts)
+            .await
+            .context("database.url is empty, so a private PostgreSQL was to be started")?;
+        let url = server.url("postgres");
+        Ok(Database {
+            url,
+            embedded: Some(server),
+        })
+    }
+
+    /// Stops the private server if this process started it.
+    pub async fn shutdown(self) {
+        if let Some(server) = self.embedded
+            && let Err(err) = server.stop().await
+        {
+            tracing::warn!(error = %err, "stopping the private PostgreSQL failed");
+        }
+    }
+}
+
+/// Applies pending migrations, retrying the connection with backoff for up to `patience`.
+pub async fn migrate(url: &str, patience: Duration) -> anyhow::Result<()> {
+    let mut delay = Duration::from_millis(200);
+    let deadline = tokio::time::Instant::now() + patience;
+    let mut client = loop {
+        match tokio_postgres::connect(url, tokio_postgres::NoTls).await {
+            Ok((client, connection)) => {
+                tokio::spawn(connection);
+                break client;
+            }
+            Err(err) if tokio::time::Instant::now() + delay < deadline => {
+                tracing::warn!(error = %err, retry_in = ?delay, "database not reachable yet");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            Err(err) => return Err(err).context("connecting to the database to migrate it"),
+        }
+    };
+    let report = migrations::migrations::runner()
+        .run_async(&mut client)
+        .await
+        .context("applying migrations")?;
+    for migration in report.applied_migrations() {
+        tracing::info!(migration = %migration, "applied migration");
+    }
+    Ok(())
+}
+
+/// A pool that connects lazily and reconnects by itself after an outage; a request that
+/// cannot get a connection within `acquire_timeout_secs` fails as "unavailable".
+pub fn pool(url: &str, settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
+    let options: PgConnectOptions = url
+        .parse()
+        .context("database.url is not a PostgreSQL URL")?;
+    Ok(PgPoolOptions::new()
+        .max_connections(settings.max_connections)
+        .acquire_timeout(Duration::from_secs(settings.acquire_timeout_secs))
+        .connect_lazy_with(options))
+}

@@ -1,0 +1,221 @@
+//! Jobs: ids, statuses and the per-file import results.
+
+use std::fmt;
+use std::str::FromStr;
+
+use uuid::Uuid;
+
+/// A job id: a time-ordered UUID, shown as 32 lowercase hex characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct JobId(pub Uuid);
+
+impl JobId {
+    /// A new id, ordered by creation time.
+    pub fn new() -> JobId {
+        JobId(Uuid::now_v7())
+    }
+
+    /// Accepts the 32-hex form (and the dashed UUID form).
+    pub fn parse(raw: &str) -> Option<JobId> {
+        Uuid::try_parse(raw).ok().map(JobId)
+    }
+}
+
+impl Default for JobId {
+    fn default() -> Self {
+        JobId::new()
+    }
+}
+
+impl fmt::Display for JobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.simple())
+    }
+}
+
+/// Where a job is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JobStatus {
+    Pending,
+    Running,
+    Success,
+    PartiallyFailed,
+    Failed,
+}
+
+impl JobStatus {
+    /// Every status, in life order.
+    pub const ALL: [JobStatus; 5] = [
+        JobStatus::Pending,
+        JobStatus::Running,
+        JobStatus::Success,
+        JobStatus::PartiallyFailed,
+        JobStatus::Failed,
+    ];
+
+    /// The wire and database spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Pending => "pending",
+            JobStatus::Running => "running",
+            JobStatus::Success => "success",
+            JobStatus::PartiallyFailed => "partiallyFailed",
+            JobStatus::Failed => "failed",
+        }
+    }
+
+    /// A status that never changes again.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            JobStatus::Success | JobStatus::PartiallyFailed | JobStatus::Failed
+        )
+    }
+
+    /// The list API's `status` filter: `waiting` (and its alias `pending`), `running`,
+    /// `success`, `partiallyFailed`, `failed`.
+    pub fn parse_filter(raw: &str) -> Option<JobStatus> {
+        match raw {
+            "waiting" => Some(JobStatus::Pending),
+            other => other.parse().ok(),
+        }
+    }
+}
+
+impl FromStr for JobStatus {
+    type Err = UnknownValue;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        JobStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or_else(|| UnknownValue(s.to_owned()))
+    }
+}
+
+impl fmt::Display for JobStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A stored value that is not one of the known spellings.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown value {0:?}")]
+pub struct UnknownValue(pub String);
+
+/// Which list of `job_detail` a file belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FileKind {
+    Schema,
+    Edge,
+    Vertex,
+}
+
+impl FileKind {
+    /// The database spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileKind::Schema => "schema",
+            FileKind::Edge => "edge",
+            FileKind::Vertex => "vertex",
+        }
+    }
+}
+
+impl FromStr for FileKind {
+    type Err = UnknownValue;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [FileKind::Schema, FileKind::Edge, FileKind::Vertex]
+            .into_iter()
+            .find(|kind| kind.as_str() == s)
+            .ok_or_else(|| UnknownValue(s.to_owned()))
+    }
+}
+
+/// The result of one file of an import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FileStatus {
+    Pending,
+    Running,
+    Success,
+    Failed,
+    PartFailed,
+}
+
+impl FileStatus {
+    /// The wire and database spelling (note `partFailed`, not `partiallyFailed`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileStatus::Pending => "pending",
+            FileStatus::Running => "running",
+            FileStatus::Success => "success",
+            FileStatus::Failed => "failed",
+            FileStatus::PartFailed => "partFailed",
+        }
+    }
+}
+
+impl FromStr for FileStatus {
+    type Err = UnknownValue;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [
+            FileStatus::Pending,
+            FileStatus::Running,
+            FileStatus::Success,
+            FileStatus::Failed,
+            FileStatus::PartFailed,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == s)
+        .ok_or_else(|| UnknownValue(s.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_ids_print_as_32_hex_and_parse_back() {
+        let id = JobId::new();
+        let text = id.to_string();
+        assert_eq!(text.len(), 32);
+        assert!(
+            text.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        );
+        assert_eq!(JobId::parse(&text), Some(id));
+        assert_eq!(JobId::parse(&id.0.to_string()), Some(id));
+        assert_eq!(JobId::parse("not-a-job"), None);
+    }
+
+    #[test]
+    fn status_filter_accepts_waiting_and_pending() {
+        assert_eq!(JobStatus::parse_filter("waiting"), Some(JobStatus::Pending));
+        assert_eq!(JobStatus::parse_filter("pending"), Some(JobStatus::Pending));
+        assert_eq!(
+            JobStatus::parse_filter("partiallyFailed"),
+            Some(JobStatus::PartiallyFailed)
+        );
+        assert_eq!(JobStatus::parse_filter("Running"), None);
+        assert_eq!(JobStatus::parse_filter("cancelled"), None);
+    }
+
+    #[test]
+    fn statuses_round_trip_and_know_finality() {
+        for status in JobStatus::ALL {
+            assert_eq!(status.as_str().parse::<JobStatus>().unwrap(), status);
+        }
+        assert!(!JobStatus::Pending.is_final());
+        assert!(!JobStatus::Running.is_final());
+        assert!(JobStatus::PartiallyFailed.is_final());
+        assert_eq!(
+            "partFailed".parse::<FileStatus>().unwrap(),
+            FileStatus::PartFailed
+        );
+        assert!("partiallyFailed".parse::<FileStatus>().is_err());
+    }
+}

@@ -1,0 +1,59 @@
+//! Times on the wire: UTC, `yyyy-MM-dd'T'HH:mm:ss`, no zone, no fraction; dates as
+//! `yyyy-MM-dd`.
+
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
+
+/// Formats a time the way the GES API shows it, e.g. `2018-12-17T12:55:40`.
+pub fn format_time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S").to_string()
+}
+
+/// Parses a `yyyy-MM-dd` date.
+pub fn parse_date(raw: &str) -> Option<NaiveDate> {
+    if raw.len() != 10 {
+        return None;
+    }
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok()
+}
+
+/// 00:00:00 UTC of a day.
+pub fn start_of_day(day: NaiveDate) -> DateTime<Utc> {
+    day.and_time(NaiveTime::MIN).and_utc()
+}
+
+/// 00:00:00 UTC of the day after `day`: the exclusive end of that day.
+pub fn end_of_day(day: NaiveDate) -> DateTime<Utc> {
+    start_of_day(day) + TimeDelta::days(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn times_have_no_zone_and_no_fraction() {
+        let t =
+            Utc.with_ymd_and_hms(2018, 12, 17, 12, 55, 40).unwrap() + TimeDelta::milliseconds(999);
+        assert_eq!(format_time(t), "2018-12-17T12:55:40");
+    }
+
+    #[test]
+    fn dates_are_strict() {
+        assert_eq!(
+            parse_date("2024-02-29"),
+            NaiveDate::from_ymd_opt(2024, 2, 29)
+        );
+        assert_eq!(parse_date("2023-02-29"), None);
+        assert_eq!(parse_date("2024-2-9"), None);
+        assert_eq!(parse_date("2024-02-29T00:00:00"), None);
+        assert_eq!(parse_date(""), None);
+    }
+
+    #[test]
+    fn a_day_ends_where_the_next_begins() {
+        let day = NaiveDate::from_ymd_opt(2024, 12, 31).unwrap();
+        assert_eq!(format_time(start_of_day(day)), "2024-12-31T00:00:00");
+        assert_eq!(format_time(end_of_day(day)), "2025-01-01T00:00:00");
+    }
+}

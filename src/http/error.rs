@@ -1,0 +1,123 @@
+//! The one mapping from errors to the HTTP contract: `{"error_code", "error_msg"}`.
+//! Internal causes are logged with their chain and never sent to the client.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::auth::Forbidden;
+use crate::domain::ParamError;
+use crate::store::StoreError;
+
+/// An error answer of the API.
+#[derive(Debug, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error_code: &'a str,
+    error_msg: &'a str,
+}
+
+impl ApiError {
+    /// An answer with this status, code and message.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// 400 `GES.0001`: a parameter breaks its rule.
+    pub fn bad_parameter(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "GES.0001", message)
+    }
+
+    /// 401 `APIG.0301`.
+    pub fn unauthenticated(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, "APIG.0301", message)
+    }
+
+    /// 404 `GES.7007`.
+    pub fn job_not_found() -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "GES.7007", "the job does not exist")
+    }
+
+    /// 404 for a path no route serves.
+    pub fn no_route() -> ApiError {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "APIG.0101",
+            "no API at this path and method",
+        )
+    }
+
+    /// 500 `GES.9999`, after logging the cause with its chain.
+    pub fn internal(cause: &(dyn std::error::Error + 'static)) -> ApiError {
+        tracing::error!(error = %chain(cause), "internal error");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "GES.9999",
+            "internal error",
+        )
+    }
+}
+
+/// "outer: inner: innermost".
+pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status).json(ErrorBody {
+            error_code: self.code,
+            error_msg: &self.message,
+        })
+    }
+}
+
+impl From<ParamError> for ApiError {
+    fn from(err: ParamError) -> Self {
+        ApiError::bad_parameter(err.to_string())
+    }
+}
+
+impl From<Forbidden> for ApiError {
+    fn from(err: Forbidden) -> Self {
+        ApiError::new(StatusCode::FORBIDDEN, "GES.7041", err.to_string())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match &err {
+            StoreError::Unavailable(_) => {
+                tracing::warn!(error = %chain(&err), "database unavailable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "GES.7005",
+                    "the service is temporarily unavailable; retry later",
+                )
+            }
+            _ => ApiError::internal(&err),
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! The job object of the contract, as JSON.
+
+use serde::Serialize;
+
+use crate::domain::FileKind;
+use crate::domain::time::format_time;
+use crate::store::{Job, JobFile};
+
+/// A job on the wire.
+#[derive(Debug, Serialize)]
+pub struct JobView {
+    pub job_id: String,
+    pub status: &'static str,
+    pub job_type: String,
+    pub job_name: String,
+    pub related_graph: Option<String>,
+    pub begin_time: String,
+    pub end_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job_detail: Option<JobDetailView>,
+    pub fail_reason: Option<String>,
+    pub job_progress: f64,
+}
+
+/// `job_detail`: the files of an import, by kind; `null` for a kind with no file.
+#[derive(Debug, Serialize)]
+pub struct JobDetailView {
+    pub schema_path: Option<Vec<FileView>>,
+    pub edgeset_path: Option<Vec<FileView>>,
+    pub vertexset_path: Option<Vec<FileView>>,
+}
+
+/// One file's result.
+#[derive(Debug, Serialize)]
+pub struct FileView {
+    pub path: String,
+    pub log: Option<String>,
+    pub status: &'static str,
+    pub cause: Option<String>,
+    pub total_lines: i64,
+    pub failed_lines: i64,
+    pub successful_lines: i64,
+}
+
+/// The list answer.
+#[derive(Debug, Serialize)]
+pub struct JobListView {
+    pub job_count: i64,
+    pub job_list: Vec<JobView>,
+}
+
+impl From<Job> for JobView {
+    fn from(job: Job) -> Self {
+        let progress = if job.status.is_final() {
+            100.0
+        } else {
+            f64::from(job.progress)
+        };
+        JobView {
+            job_id: job.id.to_string(),
+            status: job.status.as_str(),
+            job_type: job.job_type,
+            job_name: job.job_name,
+            related_graph: job.graph_name,
+            begin_time: format_time(job.begin_time),
+            end_time: job.end_time.map(format_time),
+            job_detail: job.files.map(JobDetailView::from_files),
+            fail_reason: job.fail_reason,
+            job_progress: (progress * 100.0).round() / 100.0,
+        }
+    }
+}
+
+impl JobDetailView {
+    fn from_files(files: Vec<JobFile>) -> JobDetailView {
+        let of_kind = |kind: FileKind| {
+            let list: Vec<FileView> = files
+                .iter()
+                .filter(|f| f.kind == kind)
+                .map(FileView::from)
+                .collect();
+            (!list.is_empty()).then_some(list)
+        };
+        JobDetailView {
+            schema_path: of_kind(FileKind::Schema),
+            edgeset_path: of_kind(FileKind::Edge),
+            vertexset_path: of_kind(FileKind::Vertex),
+        }
+    }
+}
+
+impl From<&JobFile> for FileView {
+    fn from(file: &JobFile) -> Self {
+        FileView {
+            path: file.path.clone(),
+            log: file.log.clone(),
+            status: file.status.as_str(),
+            cause: file.cause.clone(),
+            total_lines: file.total_lines,
+            failed_lines: file.failed_lines,
+            successful_lines: file.successful_lines,
+        }
+    }
+}

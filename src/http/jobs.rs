@@ -1,0 +1,50 @@
+//! The job-center read API: list a project's jobs, show one job.
+
+use actix_web::{HttpResponse, get, web};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::error::ApiError;
+use super::extract::QueryMap;
+use super::job_view::{JobListView, JobView};
+use crate::auth::{Action, Caller};
+use crate::domain::{JobId, JobQuery, ProjectId};
+use crate::store;
+
+/// `GET /v2/{project_id}/graphs/jobs`
+#[get("/v2/{project_id}/graphs/jobs")]
+pub async fn list_jobs(
+    caller: Caller,
+    path: web::Path<String>,
+    query: QueryMap,
+    pool: web::Data<PgPool>,
+) -> Result<HttpResponse, ApiError> {
+    let project = ProjectId::parse(&path)?;
+    caller.authorize(&project, Action::Read)?;
+    let query = JobQuery::parse(&query.0)?;
+    let page = store::list::list_jobs(&pool, &project, &query).await?;
+    Ok(HttpResponse::Ok().json(JobListView {
+        job_count: page.total,
+        job_list: page.jobs.into_iter().map(JobView::from).collect(),
+    }))
+}
+
+/// `GET /v2/{project_id}/graphs/{graph_id}/jobs/{job_id}/status`
+#[get("/v2/{project_id}/graphs/{graph_id}/jobs/{job_id}/status")]
+pub async fn show_job(
+    caller: Caller,
+    path: web::Path<(String, String, String)>,
+    pool: web::Data<PgPool>,
+) -> Result<HttpResponse, ApiError> {
+    let (project, graph_id, job_id) = path.into_inner();
+    let project = ProjectId::parse(&project)?;
+    caller.authorize(&project, Action::Read)?;
+    let (Ok(graph_id), Some(job_id)) = (Uuid::try_parse(&graph_id), JobId::parse(&job_id)) else {
+        return Err(ApiError::job_not_found());
+    };
+    let mut conn = pool.acquire().await.map_err(store::StoreError::from)?;
+    let job = store::jobs::find_job(&mut conn, &project, graph_id, job_id)
+        .await?
+        .ok_or_else(ApiError::job_not_found)?;
+    Ok(HttpResponse::Ok().json(JobView::from(job)))
+}

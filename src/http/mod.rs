@@ -1,0 +1,36 @@
+//! The HTTP API: routes, extractors, and the mapping of errors to the contract.
+
+pub mod error;
+pub mod extract;
+pub mod job_view;
+pub mod jobs;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+pub use error::ApiError;
+
+/// Registers every route of the API.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(jobs::list_jobs).service(jobs::show_job);
+}
+
+/// JSON, path and query extraction failures answer in the contract's shape.
+pub fn configure_extractors(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::JsonConfig::default().error_handler(|err, _req| {
+        ApiError::new(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            "GES.7016",
+            format!("the body is not valid JSON: {err}"),
+        )
+        .into()
+    }))
+    .app_data(
+        web::PathConfig::default()
+            .error_handler(|err, _req| ApiError::bad_parameter(err.to_string()).into()),
+    );
+}
+
+/// Any path no route serves.
+pub async fn no_route(_req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::no_route())
+}

@@ -1,0 +1,247 @@
+//! Single jobs: insert, read, file results.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+use super::StoreError;
+use crate::domain::{FileKind, FileStatus, JobId, JobStatus, ProjectId};
+
+/// The `job_name` whose jobs carry per-file results.
+pub const IMPORT_GRAPH: &str = "ImportGraph";
+
+/// A job as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    pub id: JobId,
+    pub project_id: String,
+    pub graph_id: Option<Uuid>,
+    pub graph_name: Option<String>,
+    pub job_type: String,
+    pub job_name: String,
+    pub status: JobStatus,
+    pub begin_time: DateTime<Utc>,
+    pub end_time: Option<DateTime<Utc>>,
+    pub progress: f32,
+    pub fail_reason: Option<String>,
+    /// Per-file results; loaded for `ImportGraph` jobs only.
+    pub files: Option<Vec<JobFile>>,
+}
+
+/// One file's result within an import job.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobFile {
+    pub kind: FileKind,
+    pub path: String,
+    pub log: Option<String>,
+    pub status: FileStatus,
+    pub cause: Option<String>,
+    pub total_lines: i64,
+    pub failed_lines: i64,
+    pub successful_lines: i64,
+}
+
+/// A job to record.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub id: JobId,
+    pub project_id: ProjectId,
+    pub graph_id: Option<Uuid>,
+    pub graph_name: Option<String>,
+    pub job_type: String,
+    pub job_name: String,
+    pub status: JobStatus,
+    pub begin_time: DateTime<Utc>,
+    pub end_time: Option<DateTime<Utc>>,
+    pub progress: f32,
+    pub fail_reason: Option<String>,
+    pub created_by: Option<String>,
+    pub request_id: Option<String>,
+}
+
+/// A jobs row as selected; turned into [`Job`] by [`JobRow::into_job`].
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct JobRow {
+    pub id: Uuid,
+    pub project_id: String,
+    pub graph_id: Option<Uuid>,
+    pub graph_name: Option<String>,
+    pub job_type: String,
+    pub job_name: String,
+    pub status: String,
+    pub begin_time: DateTime<Utc>,
+    pub end_time: Option<DateTime<Utc>>,
+    pub progress: f32,
+    pub fail_reason: Option<String>,
+}
+
+impl JobRow {
+    pub(crate) fn into_job(self) -> Result<Job, StoreError> {
+        let status = self
+            .status
+            .parse()
+            .map_err(|e| StoreError::Corrupt(format!("jobs.status: {e}")))?;
+        Ok(Job {
+            id: JobId(self.id),
+            project_id: self.project_id,
+            graph_id: self.graph_id,
+            graph_name: self.graph_name,
+            job_type: self.job_type,
+            job_name: self.job_name,
+            status,
+            begin_time: self.begin_time,
+            end_time: self.end_time,
+            progress: self.progress,
+            fail_reason: self.fail_reason,
+            files: None,
+        })
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct FileRow {
+    job_id: Uuid,
+    kind: String,
+    path: String,
+    log: Option<String>,
+    status: String,
+    cause: Option<String>,
+    total_lines: i64,
+    failed_lines: i64,
+    successful_lines: i64,
+}
+
+impl FileRow {
+    fn into_file(self) -> Result<JobFile, StoreError> {
+        let corrupt =
+            |e: crate::domain::job::UnknownValue| StoreError::Corrupt(format!("job_files: {e}"));
+        Ok(JobFile {
+            kind: self.kind.parse().map_err(corrupt)?,
+            path: self.path,
+            log: self.log,
+            status: self.status.parse().map_err(corrupt)?,
+            cause: self.cause,
+            total_lines: self.total_lines,
+            failed_lines: self.failed_lines,
+            successful_lines: self.successful_lines,
+        })
+    }
+}
+
+/// Records a job (its counts follow in the same transaction, by trigger).
+pub async fn insert_job(conn: impl PgExecutor<'_>, job: &NewJob) -> Result<(), StoreError> {
+    sqlx::query!(
+        "INSERT INTO jobs (id, project_id, graph_id, graph_name, job_type, job_name, status,
+                           begin_time, end_time, progress, fail_reason, created_by, request_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        job.id.0,
+        job.project_id.as_str(),
+        job.graph_id,
+        job.graph_name,
+        job.job_type,
+        job.job_name,
+        job.status.as_str(),
+        job.begin_time,
+        job.end_time,
+        job.progress,
+        job.fail_reason,
+        job.created_by,
+        job.request_id,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Replaces the per-file results of a job.
+pub async fn replace_files(
+    conn: &mut PgConnection,
+    job: JobId,
+    files: &[JobFile],
+) -> Result<(), StoreError> {
+    sqlx::query!("DELETE FROM job_files WHERE job_id = $1", job.0)
+        .execute(&mut *conn)
+        .await?;
+    let mut ordinal = std::collections::HashMap::<FileKind, i32>::new();
+    for file in files {
+        let n = ordinal.entry(file.kind).or_default();
+        *n += 1;
+        sqlx::query!(
+            "INSERT INTO job_files (job_id, kind, ordinal, path, log, status, cause,
+                                    total_lines, failed_lines, successful_lines)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            job.0,
+            file.kind.as_str(),
+            *n,
+            file.path,
+            file.log,
+            file.status.as_str(),
+            file.cause,
+            file.total_lines,
+            file.failed_lines,
+            file.successful_lines,
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// One job of a project and graph, with its file results when it is an import.
+pub async fn find_job(
+    conn: &mut PgConnection,
+    project: &ProjectId,
+    graph_id: Uuid,
+    id: JobId,
+) -> Result<Option<Job>, StoreError> {
+    let row = sqlx::query_as!(
+        JobRow,
+        "SELECT id, project_id, graph_id, graph_name, job_type, job_name, status,
+                begin_time, end_time, progress, fail_reason
+         FROM jobs WHERE id = $1 AND project_id = $2 AND graph_id = $3",
+        id.0,
+        project.as_str(),
+        graph_id,
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let mut jobs = vec![row.into_job()?];
+    attach_files(conn, &mut jobs).await?;
+    Ok(jobs.pop())
+}
+
+/// Loads the file results of the `ImportGraph` jobs among `jobs`, in one query.
+pub async fn attach_files(conn: &mut PgConnection, jobs: &mut [Job]) -> Result<(), StoreError> {
+    let ids: Vec<Uuid> = jobs
+        .iter()
+        .filter(|j| j.job_name == IMPORT_GRAPH)
+        .map(|j| j.id.0)
+        .collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let rows = sqlx::query_as!(
+        FileRow,
+        "SELECT job_id, kind, path, log, status, cause, total_lines, failed_lines, successful_lines
+         FROM job_files WHERE job_id = ANY($1) ORDER BY job_id, kind, ordinal",
+        &ids,
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for job in jobs.iter_mut().filter(|j| j.job_name == IMPORT_GRAPH) {
+        job.files = Some(Vec::new());
+    }
+    for row in rows {
+        let job_id = row.job_id;
+        let file = row.into_file()?;
+        if let Some(files) = jobs
+            .iter_mut()
+            .find(|j| j.id.0 == job_id)
+            .and_then(|j| j.files.as_mut())
+        {
+            files.push(file);
+        }
+    }
+    Ok(())
+}
