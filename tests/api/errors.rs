@@ -1,0 +1,144 @@
+//! Error answers of the contract, and recovery from a database outage.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Mutex;
+use tokio::task::JoinHandle;
+
+use crate::helpers::{PROJECT, TestApp, fresh_database, test_settings};
+
+#[tokio::test]
+async fn bad_parameters_answer_400_naming_the_parameter() {
+    let app = TestApp::spawn().await;
+    let cases = [
+        ("limit=0", "limit"),
+        ("limit=1001", "limit"),
+        ("limit=ten", "limit"),
+        ("offset=-1", "offset"),
+        ("offset=1e3", "offset"),
+        ("status=cancelled", "status"),
+        ("status=", "status"),
+        ("start_time=2024-02-30", "start_time"),
+        ("end_time=yesterday", "end_time"),
+        ("start_time=2024-03-02&end_time=2024-03-01", "start_time"),
+    ];
+    for (query, param) in cases {
+        let (status, body) = app.list(query).await;
+        assert_eq!(status, 400, "{query}");
+        assert_eq!(body["error_code"], "GES.0001", "{query}");
+        assert!(
+            body["error_msg"].as_str().unwrap().contains(param),
+            "{query}: {body}"
+        );
+        assert_eq!(
+            body.as_object().unwrap().len(),
+            2,
+            "only error_code and error_msg"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_malformed_project_id_is_400_and_an_unknown_path_is_404() {
+    let app = TestApp::spawn().await;
+    let token = app.token(PROJECT, &["readonly"]);
+    let long = "a".repeat(65);
+    for project in ["bad-project", long.as_str()] {
+        let (status, body) = app
+            .get(&format!("/v2/{project}/graphs/jobs"), Some(&token))
+            .await;
+        assert_eq!(
+            (status, body["error_code"].as_str()),
+            (400, Some("GES.0001")),
+            "{project}"
+        );
+    }
+    let (status, body) = app.get("/v3/nothing", Some(&token)).await;
+    assert_eq!(status, 404);
+    assert!(body["error_code"].is_string() && body["error_msg"].is_string());
+}
+
+/// A TCP proxy in front of PostgreSQL that can be cut and restored.
+struct Proxy {
+    port: u16,
+    open: Arc<AtomicBool>,
+    links: Arc<Mutex<Vec<JoinHandle<()>>>>,
+}
+
+impl Proxy {
+    async fn start(upstream: String) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let open = Arc::new(AtomicBool::new(true));
+        let links = Arc::new(Mutex::new(Vec::new()));
+        let (flag, tasks) = (open.clone(), links.clone());
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if !flag.load(Ordering::SeqCst) {
+                    continue;
+                }
+                let upstream = upstream.clone();
+                tasks.lock().await.push(tokio::spawn(async move {
+                    if let Ok(mut server) = TcpStream::connect(upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                }));
+            }
+        });
+        Proxy { port, open, links }
+    }
+
+    async fn cut(&self) {
+        self.open.store(false, Ordering::SeqCst);
+        for link in self.links.lock().await.drain(..) {
+            link.abort();
+        }
+    }
+
+    fn restore(&self) {
+        self.open.store(true, Ordering::SeqCst);
+    }
+}
+
+#[tokio::test]
+async fn a_database_outage_answers_503_and_the_service_recovers_by_itself() {
+    let url = fresh_database().await;
+    let rest = url.strip_prefix("postgres://").unwrap();
+    let (userhost, database) = rest.split_once('/').unwrap();
+    let (user, hostport) = userhost.split_once('@').unwrap();
+    let proxy = Proxy::start(hostport.to_owned()).await;
+    let mut settings = test_settings(&format!(
+        "postgres://{user}@127.0.0.1:{}/{database}",
+        proxy.port
+    ));
+    settings.database.acquire_timeout_secs = 1;
+    let app = TestApp::spawn_with(settings).await;
+
+    assert_eq!(app.list("").await.0, 200);
+    proxy.cut().await;
+    let (status, body) = app.list("").await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (503, Some("GES.7005")),
+        "{body}"
+    );
+    assert!(
+        !body["error_msg"].as_str().unwrap().contains("127.0.0.1"),
+        "no internals leak"
+    );
+    proxy.restore();
+    let mut recovered = false;
+    for _ in 0..20 {
+        if app.list("").await.0 == 200 {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(
+        recovered,
+        "the service answers again once the database is back"
+    );
+}

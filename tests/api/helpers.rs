@@ -1,0 +1,289 @@
+//! `TestApp::spawn()`: a fresh database cloned from a migrated template, the service on
+//! port 0, a client, and token minting.
+//!
+//! The PostgreSQL server is `JOBCENTER_TEST_DATABASE_URL` when set (any database on it
+//! works; tests create their own), else a private server started once from the machine's
+//! binaries under `target/tmp/pg` and left running for the next run.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use chrono::{DateTime, TimeZone, Utc};
+use jobcenter::app::Application;
+use jobcenter::auth::TokenKeys;
+use jobcenter::config::Settings;
+use jobcenter::db::embedded::{EmbeddedOptions, EmbeddedPostgres};
+use jobcenter::domain::{JobId, JobStatus, ProjectId};
+use jobcenter::store::NewJob;
+use serde_json::Value;
+use sqlx::{Connection, Executor, PgConnection, PgPool};
+use tokio::sync::OnceCell;
+
+pub const SECRET: &str = "integration-test-secret-0123456789";
+pub const PROJECT: &str = "proj1";
+
+static SERVER: OnceCell<String> = OnceCell::const_new();
+static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+
+/// `postgres://user@host:port` of the test server (no database part).
+async fn server_url() -> &'static str {
+    SERVER
+        .get_or_init(|| async {
+            if let Ok(url) = std::env::var("JOBCENTER_TEST_DATABASE_URL") {
+                return strip_database(&url);
+            }
+            let opts = EmbeddedOptions {
+                data_dir: std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("pg"),
+                port: 0,
+                fast_unsafe: true,
+            };
+            let server = EmbeddedPostgres::start(&opts)
+                .await
+                .expect("start the test PostgreSQL");
+            let url = strip_database(&server.url("postgres"));
+            // Left running on purpose: later test processes reuse it.
+            std::mem::forget(server);
+            url
+        })
+        .await
+}
+
+fn strip_database(url: &str) -> String {
+    let without_query = url.split('?').next().unwrap_or(url);
+    match without_query.rfind('/') {
+        Some(i) if i > "postgres://".len() => without_query[..i].to_owned(),
+        _ => without_query.to_owned(),
+    }
+}
+
+async fn admin() -> PgConnection {
+    PgConnection::connect(&format!("{}/postgres", server_url().await))
+        .await
+        .expect("connect to the test server")
+}
+
+/// A migrated template database, named after the migrations' content.
+async fn template() -> &'static str {
+    TEMPLATE
+        .get_or_init(|| async {
+            let name = format!("jc_template_{:016x}", migrations_fingerprint());
+            let mut conn = admin().await;
+            let exists: bool =
+                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+                    .bind(&name)
+                    .fetch_one(&mut conn)
+                    .await
+                    .unwrap();
+            if !exists {
+                let scratch = format!("jc_scratch_{}", uuid::Uuid::new_v4().simple());
+                ddl(&mut conn, format!("CREATE DATABASE {scratch}"))
+                    .await
+                    .unwrap();
+                jobcenter::db::migrate(
+                    &format!("{}/{scratch}", server_url().await),
+                    Duration::from_secs(30),
+                )
+                .await
+                .expect("migrate the template");
+                let renamed = ddl(
+                    &mut conn,
+                    format!("ALTER DATABASE {scratch} RENAME TO {name}"),
+                )
+                .await;
+                if renamed.is_err() {
+                    let _ = ddl(&mut conn, format!("DROP DATABASE {scratch}")).await;
+                }
+            }
+            drop_stale_databases(&mut conn).await;
+            name
+        })
+        .await
+}
+
+fn migrations_fingerprint() -> u64 {
+    use std::hash::{Hash, Hasher};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    for file in files {
+        file.file_name().hash(&mut hasher);
+        std::fs::read(&file).unwrap().hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
+/// Test databases of runs that ended more than an hour ago.
+async fn drop_stale_databases(conn: &mut PgConnection) {
+    let cutoff = now_secs() - 3600;
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'jc_test_%'")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+    for name in names {
+        let stamp = name
+            .split('_')
+            .nth(2)
+            .and_then(|s| s.parse::<u64>().ok())
+            .unwrap_or(0);
+        if stamp < cutoff {
+            let _ = ddl(&mut *conn, format!("DROP DATABASE IF EXISTS {name}")).await;
+        }
+    }
+}
+
+/// Runs one statement built from names this harness made (never user input).
+async fn ddl(
+    conn: &mut PgConnection,
+    sql: String,
+) -> Result<sqlx::postgres::PgQueryResult, sqlx::Error> {
+    conn.execute(sqlx::AssertSqlSafe(sql)).await
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// A fresh database cloned from the template; its URL.
+pub async fn fresh_database() -> String {
+    let template = template().await;
+    let name = format!("jc_test_{}_{}", now_secs(), uuid::Uuid::new_v4().simple());
+    let mut conn = admin().await;
+    ddl(
+        &mut conn,
+        format!("CREATE DATABASE {name} TEMPLATE {template}"),
+    )
+    .await
+    .expect("create the test database");
+    format!("{}/{name}", server_url().await)
+}
+
+/// Settings for a test: port 0, a known secret, the given database.
+pub fn test_settings(database_url: &str) -> Settings {
+    let mut settings = Settings::defaults().unwrap();
+    settings.server.port = 0;
+    settings.database.url = database_url.to_owned();
+    settings.auth.jwt_secret = SECRET.to_owned();
+    settings
+}
+
+/// A running service on its own database.
+pub struct TestApp {
+    pub address: String,
+    pub pool: PgPool,
+    pub client: reqwest::Client,
+    pub keys: TokenKeys,
+}
+
+impl TestApp {
+    /// Starts the service on a fresh database.
+    pub async fn spawn() -> TestApp {
+        let url = fresh_database().await;
+        TestApp::spawn_with(test_settings(&url)).await
+    }
+
+    /// Starts the service with these settings.
+    pub async fn spawn_with(settings: Settings) -> TestApp {
+        let app = Application::build(&settings)
+            .await
+            .expect("build the application");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let pool = PgPool::connect(&settings.database.url).await.unwrap();
+        tokio::spawn(app.run_until_stopped());
+        TestApp {
+            address,
+            pool,
+            client: reqwest::Client::new(),
+            keys: TokenKeys::from_settings(&settings.auth).unwrap(),
+        }
+    }
+
+    /// A token for `project` with `roles`, valid for an hour.
+    pub fn token(&self, project: &str, roles: &[&str]) -> String {
+        self.keys
+            .issue("tester", project, roles, Duration::from_secs(3600))
+            .unwrap()
+    }
+
+    /// GET with an optional token; answers status and JSON body.
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        let mut request = self.client.get(format!("{}{path}", self.address));
+        if let Some(token) = token {
+            request = request.header("X-Auth-Token", token);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let body = response.json::<Value>().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    /// The job list of [`PROJECT`] with a readonly token.
+    pub async fn list(&self, query: &str) -> (u16, Value) {
+        let token = self.token(PROJECT, &["readonly"]);
+        self.get(&format!("/v2/{PROJECT}/graphs/jobs?{query}"), Some(&token))
+            .await
+    }
+
+    /// Records jobs directly in the store.
+    pub async fn insert(&self, jobs: &[NewJob]) {
+        let mut tx = self.pool.begin().await.unwrap();
+        for job in jobs {
+            jobcenter::store::jobs::insert_job(&mut *tx, job)
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+}
+
+/// A UTC time from its parts.
+pub fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, mo, d, h, mi, s).unwrap()
+}
+
+/// A job of [`PROJECT`] on `graph`, begun at `begin`; final statuses end 10 minutes later.
+pub fn job(graph: &str, name: &str, status: JobStatus, begin: DateTime<Utc>) -> NewJob {
+    let end = status
+        .is_final()
+        .then(|| begin + chrono::TimeDelta::minutes(10));
+    NewJob {
+        id: JobId::new(),
+        project_id: ProjectId::parse(PROJECT).unwrap(),
+        graph_id: Some(graph_id(graph)),
+        graph_name: Some(graph.to_owned()),
+        job_type: "GraphManagement".to_owned(),
+        job_name: name.to_owned(),
+        status,
+        begin_time: begin,
+        end_time: end,
+        progress: if status.is_final() { 100.0 } else { 0.0 },
+        fail_reason: (status == JobStatus::Failed).then(|| "it broke".to_owned()),
+        created_by: None,
+        request_id: None,
+    }
+}
+
+/// The ids of a list answer, in order.
+pub fn ids(body: &Value) -> Vec<String> {
+    body["job_list"]
+        .as_array()
+        .expect("job_list")
+        .iter()
+        .map(|j| j["job_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// A stable graph id for a graph name.
+pub fn graph_id(graph: &str) -> uuid::Uuid {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    graph.hash(&mut hasher);
+    let h = hasher.finish();
+    uuid::Uuid::from_u64_pair(h, h.rotate_left(17))
+}

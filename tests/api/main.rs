@@ -1,0 +1,7 @@
+//! Integration tests: the HTTP API against a real PostgreSQL, a fresh database per test.
+
+mod auth;
+mod errors;
+mod helpers;
+mod list_jobs;
+mod show_job;
