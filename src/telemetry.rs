@@ -1,16 +1,19 @@
 //! Log output: one tracing subscriber, text or JSON.
 
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::format::FmtSpan;
 
 use crate::config::{LogFormat, LogSettings};
 
-/// Installs the global subscriber. `RUST_LOG` overrides `log.level`.
+/// Installs the global subscriber. `RUST_LOG` overrides `log.level`. Every request is one
+/// span (method, route, target, status, request id); its closing line carries the latency.
 pub fn init(settings: &LogSettings) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&settings.level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_span_events(FmtSpan::CLOSE);
     let result = match settings.format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
         LogFormat::Text => builder.try_init(),

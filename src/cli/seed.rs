@@ -60,7 +60,7 @@ fn parse_until(raw: &str) -> Result<NaiveDate, String> {
     crate::domain::time::parse_date(raw).ok_or_else(|| "expected yyyy-MM-dd".to_owned())
 }
 
-/// Generates and loads the jobs, printing progress.
+/// Generates and loads the jobs, printing progress, then each graph's name and id.
 pub async fn run(pool: &PgPool, args: &SeedArgs) -> anyhow::Result<()> {
     let project = ProjectId::parse(&args.project).context("--project")?;
     anyhow::ensure!(
@@ -80,6 +80,9 @@ pub async fn run(pool: &PgPool, args: &SeedArgs) -> anyhow::Result<()> {
         done += n as u64;
         let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-9);
         eprintln!("seeded {done}/{} jobs ({rate:.0} jobs/s)", args.jobs);
+    }
+    for (id, name) in &generator.graphs {
+        println!("{name} {}", id.simple());
     }
     Ok(())
 }
