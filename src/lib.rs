@@ -11,5 +11,6 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod http;
+pub mod ops;
 pub mod store;
 pub mod telemetry;

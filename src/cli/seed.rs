@@ -94,6 +94,8 @@ pub struct Generator {
     graphs: Vec<(Uuid, String)>,
     until: DateTime<Utc>,
     span_secs: i64,
+    /// Graphs that already have a pending or running job (one per graph at most).
+    busy: std::collections::HashSet<usize>,
 }
 
 impl Generator {
@@ -109,6 +111,7 @@ impl Generator {
             graphs,
             until,
             span_secs: i64::from(args.days) * 86_400,
+            busy: Default::default(),
         }
     }
 
@@ -131,7 +134,8 @@ impl Generator {
         let age = rng.i64(1..=self.span_secs);
         let begin_time =
             self.until - TimeDelta::seconds(age) + TimeDelta::milliseconds(rng.i64(0..1000));
-        let recent = age <= 86_400;
+        let graph = rng.usize(0..self.graphs.len());
+        let recent = age <= 86_400 && !self.busy.contains(&graph);
         let status = match rng.u32(0..100) {
             0..10 if recent => JobStatus::Pending,
             10..25 if recent => JobStatus::Running,
@@ -161,7 +165,10 @@ impl Generator {
             }
             _ => None,
         };
-        let (graph_id, graph_name) = self.graphs[rng.usize(0..self.graphs.len())].clone();
+        if !status.is_final() {
+            self.busy.insert(graph);
+        }
+        let (graph_id, graph_name) = self.graphs[graph].clone();
         let mut random = [0u8; 10];
         rng.fill(&mut random);
         let millis = begin_time.timestamp_millis() as u64;
@@ -179,6 +186,7 @@ impl Generator {
             fail_reason,
             created_by: Some("seed".to_owned()),
             request_id: None,
+            payload: serde_json::Value::Null,
         }
     }
 

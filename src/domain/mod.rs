@@ -1,6 +1,7 @@
 //! Domain types: every value that comes from outside is turned into one of these by a
 //! `parse` that says what was wrong, so the rest of the code never re-checks input.
 
+pub mod graph;
 pub mod job;
 pub mod query;
 pub mod time;

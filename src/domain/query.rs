@@ -48,6 +48,21 @@ pub struct Page {
     pub limit: i64,
 }
 
+impl Page {
+    /// Reads `offset` (integer ≥ 0, default 0) and `limit` (1..=1000, default 10).
+    pub fn parse(params: &HashMap<String, String>) -> Result<Page, ParamError> {
+        let offset = match params.get("offset") {
+            None => 0,
+            Some(raw) => parse_int("offset", raw, 0, i64::MAX)?,
+        };
+        let limit = match params.get("limit") {
+            None => DEFAULT_LIMIT,
+            Some(raw) => parse_int("limit", raw, 1, MAX_LIMIT)?,
+        };
+        Ok(Page { offset, limit })
+    }
+}
+
 impl Default for Page {
     fn default() -> Self {
         Page {
@@ -69,14 +84,7 @@ impl JobQuery {
     /// parameters are ignored.
     pub fn parse(params: &HashMap<String, String>) -> Result<JobQuery, ParamError> {
         let get = |name: &str| params.get(name).map(String::as_str);
-        let offset = match get("offset") {
-            None => 0,
-            Some(raw) => parse_int("offset", raw, 0, i64::MAX)?,
-        };
-        let limit = match get("limit") {
-            None => DEFAULT_LIMIT,
-            Some(raw) => parse_int("limit", raw, 1, MAX_LIMIT)?,
-        };
+        let page = Page::parse(params)?;
         let status = get("status")
             .map(|raw| {
                 JobStatus::parse_filter(raw).ok_or_else(|| {
@@ -106,7 +114,7 @@ impl JobQuery {
                 start_day,
                 end_day,
             },
-            page: Page { offset, limit },
+            page,
         })
     }
 }

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::auth::Forbidden;
 use crate::domain::ParamError;
+use crate::ops::OpError;
 use crate::store::StoreError;
 
 /// An error answer of the API.
@@ -47,6 +48,20 @@ impl ApiError {
     /// 404 `GES.7007`.
     pub fn job_not_found() -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "GES.7007", "the job does not exist")
+    }
+
+    /// 400 with a specific code.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    /// 404 `GES.7000`.
+    pub fn graph_not_found() -> ApiError {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "GES.7000",
+            "the graph does not exist",
+        )
     }
 
     /// 404 for a path no route serves.
@@ -119,5 +134,38 @@ impl From<StoreError> for ApiError {
             }
             _ => ApiError::internal(&err),
         }
+    }
+}
+
+impl From<OpError> for ApiError {
+    fn from(err: OpError) -> Self {
+        match err {
+            OpError::GraphNotFound => ApiError::graph_not_found(),
+            OpError::Refused(code) => {
+                ApiError::new(StatusCode::CONFLICT, code, refusal_message(code))
+            }
+            OpError::NameTaken => ApiError::new(
+                StatusCode::CONFLICT,
+                "GES.7013",
+                "a graph of that name already exists",
+            ),
+            OpError::Invalid { code, field, rule } => {
+                ApiError::bad_request(code, format!("invalid parameter {field}: {rule}"))
+            }
+            OpError::Store(store) => store.into(),
+        }
+    }
+}
+
+fn refusal_message(code: &str) -> &'static str {
+    match code {
+        "GES.7001" => "the graph is not running, or another operation is in progress",
+        "GES.7002" => "a backup of the graph is running",
+        "GES.7003" => "the graph is stopping or stopped",
+        "GES.7036" => "upgrade_version must be greater than the graph's current version",
+        "GES.7037" => "the graph is not stopped",
+        "GES.7042" => "the graph is being created",
+        "GES.7054" => "the graph is being deleted",
+        _ => "the operation is not allowed in the graph's current state",
     }
 }

@@ -1,7 +1,12 @@
 //! The HTTP API: routes, extractors, and the mapping of errors to the contract.
 
+pub mod backups;
+pub mod body;
 pub mod error;
 pub mod extract;
+pub mod graph_ops;
+pub mod graph_view;
+pub mod graphs;
 pub mod job_view;
 pub mod jobs;
 
@@ -11,7 +16,17 @@ pub use error::ApiError;
 
 /// Registers every route of the API.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(jobs::list_jobs).service(jobs::show_job);
+    // Literal segments (jobs, backups) are registered before the {graph_id} patterns.
+    cfg.service(jobs::list_jobs)
+        .service(backups::list_all_backups)
+        .service(jobs::show_job)
+        .service(graphs::create_graph)
+        .service(graphs::list_graphs)
+        .service(graphs::show_graph)
+        .service(graphs::delete_graph)
+        .service(backups::list_graph_backups)
+        .service(backups::delete_backup)
+        .service(graph_ops::graph_action);
 }
 
 /// JSON, path and query extraction failures answer in the contract's shape.

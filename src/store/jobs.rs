@@ -57,6 +57,8 @@ pub struct NewJob {
     pub fail_reason: Option<String>,
     pub created_by: Option<String>,
     pub request_id: Option<String>,
+    /// What a worker needs to run the job.
+    pub payload: serde_json::Value,
 }
 
 /// A jobs row as selected; turned into [`Job`] by [`JobRow::into_job`].
@@ -132,8 +134,8 @@ impl FileRow {
 pub async fn insert_job(conn: impl PgExecutor<'_>, job: &NewJob) -> Result<(), StoreError> {
     sqlx::query!(
         "INSERT INTO jobs (id, project_id, graph_id, graph_name, job_type, job_name, status,
-                           begin_time, end_time, progress, fail_reason, created_by, request_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                           begin_time, end_time, progress, fail_reason, created_by, request_id, payload)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         job.id.0,
         job.project_id.as_str(),
         job.graph_id,
@@ -147,6 +149,7 @@ pub async fn insert_job(conn: impl PgExecutor<'_>, job: &NewJob) -> Result<(), S
         job.fail_reason,
         job.created_by,
         job.request_id,
+        job.payload,
     )
     .execute(conn)
     .await?;

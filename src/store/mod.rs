@@ -1,6 +1,8 @@
 //! The repository layer: the only code that touches SQL. Functions take a connection, a
 //! transaction or the pool, so callers compose them in one transaction.
 
+pub mod backups;
+pub mod graphs;
 pub mod jobs;
 pub mod list;
 pub mod seed;
@@ -17,6 +19,9 @@ pub enum StoreError {
     /// Any other database error.
     #[error("database error")]
     Database(#[source] sqlx::Error),
+    /// A unique constraint refused the write (its name).
+    #[error("duplicate: {0}")]
+    Duplicate(String),
     /// A stored value the code does not understand.
     #[error("unexpected stored value: {0}")]
     Corrupt(String),
@@ -26,6 +31,8 @@ impl From<sqlx::Error> for StoreError {
     fn from(err: sqlx::Error) -> Self {
         if is_unavailable(&err) {
             StoreError::Unavailable(err)
+        } else if let Some(constraint) = unique_violation(&err) {
+            StoreError::Duplicate(constraint)
         } else {
             StoreError::Database(err)
         }
@@ -42,5 +49,14 @@ fn is_unavailable(err: &sqlx::Error) -> bool {
             code.starts_with("08") || code.starts_with("57P") || code == "53300"
         }),
         _ => false,
+    }
+}
+
+fn unique_violation(err: &sqlx::Error) -> Option<String> {
+    match err {
+        sqlx::Error::Database(db) if db.code().as_deref() == Some("23505") => {
+            Some(db.constraint().unwrap_or_default().to_owned())
+        }
+        _ => None,
     }
 }

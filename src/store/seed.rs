@@ -47,6 +47,12 @@ pub async fn copy_jobs(
         let begin = job.begin_time.to_rfc3339();
         let end = job.end_time.map(|t| t.to_rfc3339());
         let progress = job.progress.to_string();
+        // Seeded history is never run: unfinished seeded jobs wait forever.
+        let run_after = if job.status.is_final() {
+            begin.clone()
+        } else {
+            "infinity".to_owned()
+        };
         push_row(
             &mut buf,
             &[
@@ -62,13 +68,14 @@ pub async fn copy_jobs(
                 Some(&progress),
                 job.fail_reason.as_deref(),
                 job.created_by.as_deref(),
+                Some(&run_after),
             ],
         );
     }
     let mut copy = conn
         .copy_in_raw(
             "COPY jobs (id, project_id, graph_id, graph_name, job_type, job_name, status, \
-             begin_time, end_time, progress, fail_reason, created_by) FROM STDIN",
+             begin_time, end_time, progress, fail_reason, created_by, run_after) FROM STDIN",
         )
         .await?;
     copy.send(buf.as_bytes()).await?;

@@ -266,6 +266,7 @@ pub fn job(graph: &str, name: &str, status: JobStatus, begin: DateTime<Utc>) -> 
         fail_reason: (status == JobStatus::Failed).then(|| "it broke".to_owned()),
         created_by: None,
         request_id: None,
+        payload: serde_json::json!({}),
     }
 }
 
