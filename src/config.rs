@@ -18,6 +18,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
     pub log: LogSettings,
+    pub worker: WorkerSettings,
 }
 
 /// Where the HTTP API listens.
@@ -64,6 +65,17 @@ pub struct AuthSettings {
 pub struct LogSettings {
     pub format: LogFormat,
     pub level: String,
+}
+
+/// The worker pool that runs queued jobs (in `serve` and `worker`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerSettings {
+    pub concurrency: usize,
+    pub lease_secs: u64,
+    pub poll_interval_ms: u64,
+    pub shutdown_grace_secs: u64,
+    pub step_delay_ms: u64,
 }
 
 /// Log line format.
@@ -126,6 +138,52 @@ impl Settings {
         if self.database.acquire_timeout_secs == 0 {
             return bad("database.acquire_timeout_secs", "must be at least 1");
         }
+        if self.worker.lease_secs == 0 {
+            return bad("worker.lease_secs", "must be at least 1");
+        }
+        if self.worker.poll_interval_ms < 10 {
+            return bad("worker.poll_interval_ms", "must be at least 10");
+        }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(overrides: &str) -> anyhow::Result<Settings> {
+        let cfg = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+            .add_source(config::File::from_str(overrides, config::FileFormat::Toml))
+            .build()?;
+        Settings::from_config(cfg)
+    }
+
+    #[test]
+    fn defaults_load() {
+        let settings = Settings::defaults().unwrap();
+        assert_eq!(settings.server.port, 8080);
+        assert!(settings.database.url.is_empty());
+        assert_eq!(settings.log.format, LogFormat::Text);
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let cases = [
+            ("[server]\nport = \"x\"", "server.port"),
+            ("[server]\nprot = 1", "prot"),
+            ("[log]\nformat = \"xml\"", "log.format"),
+            ("[auth]\nalgorithm = \"none\"", "auth.algorithm"),
+            ("[auth]\nalgorithm = \"RS256\"", "auth.public_key_file"),
+            (
+                "[database]\nmax_connections = 0",
+                "database.max_connections",
+            ),
+        ];
+        for (toml, key) in cases {
+            let err = with(toml).unwrap_err().to_string();
+            assert!(err.contains(key), "{toml}: {err}");
+        }
     }
 }

@@ -181,3 +181,108 @@ fn hs256_secret_from(path: &Path) -> anyhow::Result<String> {
     let secret = std::fs::read_to_string(path)?;
     Ok(secret.trim().to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A throwaway P-256 key pair made for this test only.
+    const EC_PRIVATE: &str = "-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgkwl6R+1+gxOoAYTL
+mNnGIhriTZrFsaTmV+LOGUrBf3yhRANCAARmiIIMgaYXIvqYdYqv8OpO4/1GXGbZ
+sT9KQgS6O+TETZM6jIZW/r5BTgyweHK+8Nqwc4e33WLR9nE2VGuqMfum
+-----END PRIVATE KEY-----
+";
+    const EC_PUBLIC: &str = "-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEZoiCDIGmFyL6mHWKr/DqTuP9Rlxm
+2bE/SkIEujvkxE2TOoyGVv6+QU4MsHhyvvDasHOHt91i0fZxNlRrqjH7pg==
+-----END PUBLIC KEY-----
+";
+
+    fn settings(algorithm: &str, public_key_file: &str) -> AuthSettings {
+        AuthSettings {
+            jwt_secret: "unit-test-secret-0123456789".into(),
+            jwt_secret_file: "unused".into(),
+            algorithm: algorithm.into(),
+            public_key_file: public_key_file.into(),
+            issuer: "issuer-a".into(),
+            audience: "jobcenter".into(),
+        }
+    }
+
+    fn claims(iss: &str, aud: &str) -> Claims {
+        Claims {
+            sub: "svc".into(),
+            project_id: "p1".into(),
+            roles: vec!["readonly".into()],
+            exp: jsonwebtoken::get_current_timestamp() + 600,
+            iat: None,
+            iss: Some(iss.into()),
+            aud: Some(aud.into()),
+        }
+    }
+
+    #[test]
+    fn es256_tokens_from_elsewhere_verify_with_the_public_key() {
+        let dir = std::env::temp_dir().join(format!("jc-keys-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let public = dir.join("ec.pub.pem");
+        std::fs::write(&public, EC_PUBLIC).unwrap();
+        let keys = TokenKeys::from_settings(&settings("ES256", public.to_str().unwrap())).unwrap();
+        let signer = EncodingKey::from_ec_pem(EC_PRIVATE.as_bytes()).unwrap();
+        let sign =
+            |c: &Claims| jsonwebtoken::encode(&Header::new(Algorithm::ES256), c, &signer).unwrap();
+        assert_eq!(
+            keys.verify(&sign(&claims("issuer-a", "jobcenter")))
+                .unwrap()
+                .project_id,
+            "p1"
+        );
+        assert!(
+            keys.verify(&sign(&claims("issuer-b", "jobcenter")))
+                .is_err(),
+            "wrong issuer"
+        );
+        assert!(
+            keys.verify(&sign(&claims("issuer-a", "other"))).is_err(),
+            "wrong audience"
+        );
+        let hs = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims("issuer-a", "jobcenter"),
+            &EncodingKey::from_secret(b"unit-test-secret-0123456789").unwrap(),
+        )
+        .unwrap();
+        assert!(
+            keys.verify(&hs).is_err(),
+            "an HS256 token is refused when ES256 is configured"
+        );
+        assert!(
+            keys.issue("x", "p1", &["readonly"], Duration::from_secs(60))
+                .is_err(),
+            "no minting without HS256"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn hs256_round_trip_checks_issuer_and_audience() {
+        let keys = TokenKeys::from_settings(&settings("HS256", "")).unwrap();
+        let token = keys
+            .issue("svc", "p1", &["operator"], Duration::from_secs(60))
+            .unwrap();
+        let claims = keys.verify(&token).unwrap();
+        assert_eq!(
+            (claims.iss.as_deref(), claims.aud.as_deref()),
+            (Some("issuer-a"), Some("jobcenter"))
+        );
+        let mut short = settings("HS256", "");
+        short.jwt_secret = "short".into();
+        assert!(
+            TokenKeys::from_settings(&short)
+                .unwrap_err()
+                .to_string()
+                .contains("auth.jwt_secret")
+        );
+    }
+}
