@@ -11,6 +11,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod http;
+pub mod import;
 pub mod ops;
 pub mod store;
 pub mod telemetry;
