@@ -1,4 +1,5 @@
-//! The application: database, migrations, HTTP server. Tests build it on port 0.
+//! The application: database, migrations, HTTP server and worker pool. Tests build it on
+//! port 0.
 
 use std::net::TcpListener;
 use std::time::Duration;
@@ -9,9 +10,10 @@ use sqlx::PgPool;
 use tracing_actix_web::TracingLogger;
 
 use crate::auth::TokenKeys;
-use crate::config::Settings;
+use crate::config::{Settings, WorkerSettings};
 use crate::db::{self, Database};
 use crate::http;
+use crate::worker;
 
 /// How long start-up waits for the database before giving up.
 const DATABASE_PATIENCE: Duration = Duration::from_secs(60);
@@ -22,6 +24,7 @@ pub struct Application {
     server: Server,
     database: Database,
     pool: PgPool,
+    worker: WorkerSettings,
 }
 
 impl Application {
@@ -42,6 +45,7 @@ impl Application {
             server,
             database,
             pool,
+            worker: settings.worker.clone(),
         })
     }
 
@@ -55,10 +59,15 @@ impl Application {
         &self.pool
     }
 
-    /// Serves until SIGINT/SIGTERM, then stops the private database if one was started.
+    /// Serves and runs the worker pool until SIGINT/SIGTERM; then the HTTP server stops,
+    /// the pool shuts down gracefully, and the private database (if any) is stopped.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         tracing::info!(port = self.port, "jobcenter listening");
+        let workers = worker::start_builtin(self.pool.clone(), &self.worker);
         let result = self.server.await;
+        workers
+            .shutdown(Duration::from_secs(self.worker.shutdown_grace_secs))
+            .await;
         self.pool.close().await;
         self.database.shutdown().await;
         Ok(result?)

@@ -24,8 +24,10 @@ pub struct Cli {
 /// What to do.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve the HTTP API (migrations are applied first).
+    /// Serve the HTTP API and run queued jobs (migrations are applied first).
     Serve,
+    /// Run queued jobs only (no HTTP); stops gracefully on SIGTERM/SIGINT.
+    Worker,
     /// Apply pending migrations and exit.
     Migrate,
     /// Print a signed token for the X-Auth-Token header.
@@ -56,6 +58,14 @@ impl Cli {
                     .await?
                     .run_until_stopped()
                     .await
+            }
+            Command::Worker => {
+                let db_settings = settings.database.clone();
+                let worker_settings = settings.worker.clone();
+                with_database(&settings, move |url| async move {
+                    run_worker(&url, &db_settings, &worker_settings).await
+                })
+                .await
             }
             Command::Migrate => with_database(&settings, |_| async { Ok(()) }).await,
             Command::Token {
@@ -94,6 +104,30 @@ where
     .await;
     database.shutdown().await;
     result
+}
+
+/// `jobcenter worker`: the pool alone, until SIGTERM or SIGINT.
+async fn run_worker(
+    url: &str,
+    db_settings: &crate::config::DatabaseSettings,
+    cfg: &crate::config::WorkerSettings,
+) -> anyhow::Result<()> {
+    if cfg.concurrency == 0 {
+        anyhow::bail!("worker.concurrency is 0: this worker would run nothing");
+    }
+    let pool = db::pool(url, db_settings)?;
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("installing the SIGTERM handler")?;
+    let workers = crate::worker::start_builtin(pool.clone(), cfg);
+    tokio::select! {
+        _ = terminate.recv() => tracing::info!("SIGTERM: stopping"),
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: stopping"),
+    }
+    workers
+        .shutdown(Duration::from_secs(cfg.shutdown_grace_secs))
+        .await;
+    pool.close().await;
+    Ok(())
 }
 
 fn mint_token(

@@ -2,9 +2,11 @@
 //! transaction or the pool, so callers compose them in one transaction.
 
 pub mod backups;
+pub mod graph_data;
 pub mod graphs;
 pub mod jobs;
 pub mod list;
+pub mod queue;
 pub mod seed;
 
 pub use jobs::{Job, JobFile, NewJob};

@@ -5,3 +5,4 @@ mod errors;
 mod helpers;
 mod list_jobs;
 mod show_job;
+mod worker;

@@ -1,0 +1,269 @@
+//! Engines carry out jobs; the worker pool ([`crate::worker`]) claims jobs, keeps their
+//! leases alive and records how they ended.
+//!
+//! An engine gets a [`JobContext`] for the claimed job: its ids and lease, the pool,
+//! progress reporting, cancellation and lease checks, and fenced transactions. It ends a job
+//! successfully either by committing its final effects through [`JobContext::succeed`] (one
+//! transaction with the job's final status and the graph's new status) or by returning
+//! `Ok(())`, after which the pool does that with no further effects. Errors end the job:
+//! [`EngineError::Transient`] is retried later, the others fail it.
+//!
+//! A long engine (an import, say) commits its work in batches, each in a transaction from
+//! [`JobContext::begin_fenced`] so that a worker whose lease was taken over writes nothing,
+//! calls [`JobContext::progress`] as it goes and [`JobContext::checkpoint`] between batches.
+
+pub mod builtin;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use sqlx::{PgPool, Postgres, Transaction};
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use crate::domain::JobStatus;
+use crate::domain::graph::{GraphJobPayload, Operation};
+use crate::store::queue::{self, ClaimedJob};
+use crate::store::{StoreError, graph_data};
+
+pub use builtin::BuiltinEngine;
+
+/// How a job did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    /// Worth another attempt later (the database or a dependency is unavailable).
+    #[error("{0}")]
+    Transient(String),
+    /// Will not succeed; the reason is shown to the user as the job's `fail_reason`.
+    #[error("{0}")]
+    Failed(String),
+    /// `cancel_requested` was set; the job ends `failed` with reason `cancelled`.
+    #[error("cancelled")]
+    Cancelled,
+    /// The lease was taken over: this worker must stop and write nothing more.
+    #[error("the lease on this job was lost")]
+    LeaseLost,
+}
+
+impl From<StoreError> for EngineError {
+    fn from(err: StoreError) -> Self {
+        match &err {
+            StoreError::Unavailable(_) => EngineError::Transient(format!("{err}")),
+            StoreError::Database(sqlx::Error::Database(db))
+                if db
+                    .code()
+                    .is_some_and(|c| c == "40001" || c == "40P01" || c == "55P03") =>
+            {
+                EngineError::Transient(format!("database conflict: {}", db.message()))
+            }
+            StoreError::Database(inner) => {
+                tracing::error!(error = %inner, "database error in a job");
+                EngineError::Failed("internal error (database)".to_owned())
+            }
+            StoreError::Duplicate(constraint) => {
+                EngineError::Failed(format!("internal error (duplicate: {constraint})"))
+            }
+            StoreError::Corrupt(what) => {
+                EngineError::Failed(format!("internal error (stored data: {what})"))
+            }
+        }
+    }
+}
+
+impl From<sqlx::Error> for EngineError {
+    fn from(err: sqlx::Error) -> Self {
+        StoreError::from(err).into()
+    }
+}
+
+/// The future an engine returns.
+pub type EngineFuture<'a> = Pin<Box<dyn Future<Output = Result<(), EngineError>> + Send + 'a>>;
+
+/// Something that carries out jobs. Object safe: the pool holds an `Arc<dyn Engine>`.
+pub trait Engine: Send + Sync + 'static {
+    /// The `job_type`s this engine runs; the pool claims only these.
+    fn job_types(&self) -> Vec<String> {
+        vec![queue::GRAPH_MANAGEMENT.to_owned()]
+    }
+
+    /// Carries out a graph operation (`job_type` `GraphManagement`).
+    fn run<'a>(&'a self, ctx: &'a mut JobContext, op: &'a Operation) -> EngineFuture<'a>;
+
+    /// Carries out a job of another type (default: it fails).
+    fn run_other<'a>(&'a self, ctx: &'a mut JobContext) -> EngineFuture<'a> {
+        let job_type = ctx.job().job_type.clone();
+        Box::pin(async move {
+            Err(EngineError::Failed(format!(
+                "no engine runs jobs of type {job_type}"
+            )))
+        })
+    }
+}
+
+/// What a running job shares with its heartbeat.
+#[derive(Debug)]
+pub(crate) struct LeaseState {
+    pub(crate) progress: watch::Sender<f32>,
+    pub(crate) cancel_requested: AtomicBool,
+    pub(crate) lost: watch::Sender<bool>,
+}
+
+impl LeaseState {
+    pub(crate) fn new(cancel_requested: bool) -> Arc<LeaseState> {
+        Arc::new(LeaseState {
+            progress: watch::Sender::new(0.0),
+            cancel_requested: AtomicBool::new(cancel_requested),
+            lost: watch::Sender::new(false),
+        })
+    }
+
+    pub(crate) fn mark_lost(&self) {
+        self.lost.send_replace(true);
+    }
+
+    pub(crate) fn is_lost(&self) -> bool {
+        *self.lost.borrow()
+    }
+}
+
+/// One claimed job as an engine sees it.
+pub struct JobContext {
+    pool: PgPool,
+    job: ClaimedJob,
+    graph_job: Option<GraphJobPayload>,
+    lease: Arc<LeaseState>,
+    finished: bool,
+}
+
+impl JobContext {
+    /// A context for a job claimed with [`queue::claim`], without a heartbeat (the pool
+    /// adds one; tools and tests drive an engine directly with this).
+    pub fn new(pool: PgPool, job: ClaimedJob) -> JobContext {
+        let graph_job = serde_json::from_value(job.payload.clone()).ok();
+        let lease = LeaseState::new(job.cancel_requested);
+        JobContext::with_lease(pool, job, graph_job, lease)
+    }
+
+    pub(crate) fn with_lease(
+        pool: PgPool,
+        job: ClaimedJob,
+        graph_job: Option<GraphJobPayload>,
+        lease: Arc<LeaseState>,
+    ) -> JobContext {
+        JobContext {
+            pool,
+            job,
+            graph_job,
+            lease,
+            finished: false,
+        }
+    }
+
+    /// The claimed job (ids, payload, attempt).
+    pub fn job(&self) -> &ClaimedJob {
+        &self.job
+    }
+
+    /// The job's id.
+    pub fn job_id(&self) -> Uuid {
+        self.job.id
+    }
+
+    /// The graph the job operates on, if any.
+    pub fn graph_id(&self) -> Option<Uuid> {
+        self.job.graph_id
+    }
+
+    /// The token every write of this worker is fenced with.
+    pub fn lease_token(&self) -> Uuid {
+        self.job.lease_token
+    }
+
+    /// The graph's status when the operation was accepted (graph operations only).
+    pub fn status_before(&self) -> Option<i16> {
+        self.graph_job.as_ref().map(|g| g.status_before)
+    }
+
+    /// The connection pool.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Reports progress in percent (0 to 100); recorded by the heartbeat at once. Progress
+    /// shown to users never moves backwards.
+    pub fn progress(&self, percent: f32) {
+        self.lease.progress.send_replace(percent.clamp(0.0, 100.0));
+    }
+
+    /// Whether cancellation was requested (as of the last heartbeat).
+    pub fn is_cancelled(&self) -> bool {
+        self.lease.cancel_requested.load(Ordering::SeqCst)
+    }
+
+    /// Whether the lease was lost (as of the last heartbeat).
+    pub fn lease_lost(&self) -> bool {
+        self.lease.is_lost()
+    }
+
+    /// `Err` when the job should stop now: cancelled, or its lease lost.
+    pub fn checkpoint(&self) -> Result<(), EngineError> {
+        if self.lease_lost() {
+            Err(EngineError::LeaseLost)
+        } else if self.is_cancelled() {
+            Err(EngineError::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// A transaction in which the job's graph (first) and the job are locked, provided the
+    /// lease is still ours: whatever it writes is committed only by the lease holder.
+    pub async fn begin_fenced(&self) -> Result<Transaction<'static, Postgres>, EngineError> {
+        let mut tx = self.pool.begin().await?;
+        if queue::lock_leased(&mut tx, self.job.id, self.job.lease_token).await? {
+            Ok(tx)
+        } else {
+            tx.rollback().await.ok();
+            self.lease.mark_lost();
+            Err(EngineError::LeaseLost)
+        }
+    }
+
+    /// Commits `tx` (from [`begin_fenced`](Self::begin_fenced), holding the operation's
+    /// final effects) together with the job's success and, for a graph operation, the
+    /// graph's status after success, no action progress and no operation in flight.
+    pub async fn succeed(
+        &mut self,
+        mut tx: Transaction<'static, Postgres>,
+    ) -> Result<(), EngineError> {
+        let done = queue::finish(
+            &mut *tx,
+            self.job.id,
+            self.job.lease_token,
+            JobStatus::Success,
+            None,
+        )
+        .await?;
+        if !done {
+            tx.rollback().await.ok();
+            self.lease.mark_lost();
+            return Err(EngineError::LeaseLost);
+        }
+        if let (Some(graph_id), Some(graph_job)) = (self.job.graph_id, &self.graph_job) {
+            let status = graph_job
+                .operation
+                .status_on_success(graph_job.status_before);
+            graph_data::settle(&mut *tx, graph_id, self.job.id, status).await?;
+        }
+        tx.commit().await?;
+        self.finished = true;
+        Ok(())
+    }
+
+    /// Whether the job was ended through this context.
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+}
