@@ -14,6 +14,7 @@ pub mod engine;
 pub mod http;
 pub mod import;
 pub mod ops;
+pub mod storage;
 pub mod store;
 pub mod telemetry;
 pub mod worker;

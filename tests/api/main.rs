@@ -2,6 +2,7 @@
 
 mod auth;
 mod errors;
+mod graphs;
 mod helpers;
 mod list_jobs;
 mod show_job;

@@ -1,0 +1,212 @@
+//! Object storage: paths like `bucket/dir/file.csv` in a local directory (default) or an
+//! S3-compatible endpoint (feature `s3`).
+//!
+//! Policy: a path is checked before anything is read or written. Only the characters the
+//! spec allows, no empty, `.` or `..` segment, no leading `/`; on the local backend the
+//! resolved file (links followed) must still lie under the storage root.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use futures_util::TryStreamExt;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as StorePath;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use serde::Deserialize;
+
+/// `[storage]` settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageSettings {
+    /// `local` or `s3`.
+    pub backend: String,
+    /// Local backend: the directory holding the buckets.
+    pub root: PathBuf,
+}
+
+/// Why a storage operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// Bad characters, or a path that would leave the storage area (`GES.7011`).
+    #[error("{0} is not a valid object path")]
+    BadPath(String),
+    /// Nothing at that path (`GES.7017`).
+    #[error("{0} does not exist")]
+    NotFound(String),
+    /// The store failed.
+    #[error("object storage failed")]
+    Backend(#[from] object_store::Error),
+    /// Local I/O failed.
+    #[error("object storage I/O failed")]
+    Io(#[from] std::io::Error),
+}
+
+/// A checked object path: a bucket and a key.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ObjectPath(String);
+
+impl ObjectPath {
+    /// Checks the spec's rule: letters, digits and `_ ! - . * ' ( ) /`, and never leaving the
+    /// storage area (`..`, `.`, empty segments, a leading `/`). A trailing `/` is dropped.
+    pub fn parse(raw: &str) -> Result<ObjectPath, StorageError> {
+        let trimmed = raw.strip_suffix('/').unwrap_or(raw);
+        let allowed = |c: char| c.is_ascii_alphanumeric() || "_!-.*'()/".contains(c);
+        let bad_segment = trimmed
+            .split('/')
+            .any(|s| s.is_empty() || s == "." || s == "..");
+        if trimmed.is_empty()
+            || trimmed.len() > 1024
+            || !trimmed.chars().all(allowed)
+            || bad_segment
+        {
+            return Err(StorageError::BadPath(raw.to_owned()));
+        }
+        Ok(ObjectPath(trimmed.to_owned()))
+    }
+
+    /// The path as text (`bucket/key`).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// A path under this one.
+    pub fn join(&self, name: &str) -> Result<ObjectPath, StorageError> {
+        ObjectPath::parse(&format!("{}/{name}", self.0))
+    }
+
+    fn store_path(&self) -> StorePath {
+        StorePath::from(self.0.as_str())
+    }
+}
+
+impl std::fmt::Display for ObjectPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The object store the service reads imports from and writes exports and logs to.
+#[derive(Debug, Clone)]
+pub struct Storage {
+    store: Arc<dyn ObjectStore>,
+    /// The canonical root of the local backend.
+    local_root: Option<PathBuf>,
+}
+
+impl Storage {
+    /// Opens the configured backend (the local root is created if missing).
+    pub fn from_settings(settings: &StorageSettings) -> anyhow::Result<Storage> {
+        match settings.backend.as_str() {
+            "local" => Storage::local(&settings.root),
+            other => {
+                anyhow::bail!("storage.backend: unsupported {other:?} (this build knows \"local\")")
+            }
+        }
+    }
+
+    /// A local directory as the store.
+    pub fn local(root: &Path) -> anyhow::Result<Storage> {
+        std::fs::create_dir_all(root)
+            .map_err(|e| anyhow::anyhow!("storage.root: cannot create {root:?}: {e}"))?;
+        let root = std::fs::canonicalize(root)?;
+        let store = LocalFileSystem::new_with_prefix(&root)?;
+        Ok(Storage {
+            store: Arc::new(store),
+            local_root: Some(root),
+        })
+    }
+
+    /// The files a path names: itself if it is a file, else every file under it in name
+    /// order. Nothing there is `NotFound`.
+    pub async fn resolve(&self, path: &ObjectPath) -> Result<Vec<ObjectPath>, StorageError> {
+        self.check_local(path)?;
+        match self.store.head(&path.store_path()).await {
+            Ok(_) => return Ok(vec![path.clone()]),
+            Err(object_store::Error::NotFound { .. }) => {}
+            Err(err) => return Err(err.into()),
+        }
+        let metas: Vec<_> = self
+            .store
+            .list(Some(&path.store_path()))
+            .try_collect()
+            .await?;
+        let mut files = Vec::with_capacity(metas.len());
+        for meta in metas {
+            let file = ObjectPath::parse(meta.location.as_ref())?;
+            self.check_local(&file)?;
+            files.push(file);
+        }
+        if files.is_empty() {
+            return Err(StorageError::NotFound(path.to_string()));
+        }
+        files.sort();
+        Ok(files)
+    }
+
+    /// A blocking reader of one object, for a `spawn_blocking` task (memory stays bounded).
+    pub async fn reader(
+        &self,
+        path: &ObjectPath,
+    ) -> Result<impl std::io::Read + Send + 'static, StorageError> {
+        self.check_local(path)?;
+        let stream = self
+            .store
+            .get(&path.store_path())
+            .await
+            .map_err(not_found(path))?
+            .into_stream();
+        let reader = tokio_util::io::StreamReader::new(stream.map_err(std::io::Error::other));
+        Ok(tokio_util::io::SyncIoBridge::new(reader))
+    }
+
+    /// Writes a whole object from bytes.
+    pub async fn put(&self, path: &ObjectPath, bytes: Vec<u8>) -> Result<(), StorageError> {
+        self.check_local(path)?;
+        self.store
+            .put(&path.store_path(), PutPayload::from(bytes))
+            .await?;
+        Ok(())
+    }
+
+    /// Uploads a local file as an object, streaming it in parts.
+    pub async fn upload(&self, file: &Path, path: &ObjectPath) -> Result<(), StorageError> {
+        use tokio::io::AsyncWriteExt;
+        self.check_local(path)?;
+        let mut source = tokio::fs::File::open(file).await?;
+        let mut sink =
+            object_store::buffered::BufWriter::new(self.store.clone(), path.store_path());
+        tokio::io::copy(&mut source, &mut sink).await?;
+        sink.shutdown().await?;
+        Ok(())
+    }
+
+    /// Local backend: the path, links followed as far as they exist, stays under the root.
+    fn check_local(&self, path: &ObjectPath) -> Result<(), StorageError> {
+        let Some(root) = &self.local_root else {
+            return Ok(());
+        };
+        let mut existing = root.join(path.as_str());
+        while !existing.exists() {
+            match existing.parent() {
+                Some(parent) if parent.starts_with(root) => existing = parent.to_path_buf(),
+                _ => return Ok(()),
+            }
+        }
+        let real = std::fs::canonicalize(&existing)?;
+        if real.starts_with(root) {
+            Ok(())
+        } else {
+            Err(StorageError::BadPath(path.to_string()))
+        }
+    }
+}
+
+fn not_found(path: &ObjectPath) -> impl FnOnce(object_store::Error) -> StorageError + '_ {
+    move |err| match err {
+        object_store::Error::NotFound { .. } => StorageError::NotFound(path.to_string()),
+        other => other.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

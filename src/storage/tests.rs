@@ -1,0 +1,127 @@
+use std::io::Read;
+
+use super::*;
+
+fn temp_root() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("jc-storage-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn paths_follow_the_spec_rule() {
+    for good in [
+        "bucket/file.csv",
+        "b/dir/",
+        "b/a_b-c.d*e'f(g)!h",
+        "b/x/y/z.csv",
+    ] {
+        assert!(ObjectPath::parse(good).is_ok(), "{good}");
+    }
+    for bad in [
+        "",
+        "/etc/passwd",
+        "b/../x",
+        "b/./x",
+        "b//x",
+        "b/%2e%2e/x",
+        "b/a b",
+        "b/a$",
+        "..",
+        "b/é",
+    ] {
+        assert!(
+            matches!(ObjectPath::parse(bad), Err(StorageError::BadPath(_))),
+            "{bad}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_directory_means_its_files_in_name_order() {
+    let root = temp_root();
+    let storage = Storage::local(&root.join("store")).unwrap();
+    for name in [
+        "b/data/2.csv",
+        "b/data/10.csv",
+        "b/data/sub/1.csv",
+        "b/one.csv",
+    ] {
+        storage
+            .put(&ObjectPath::parse(name).unwrap(), b"x\n".to_vec())
+            .await
+            .unwrap();
+    }
+    let files = storage
+        .resolve(&ObjectPath::parse("b/data").unwrap())
+        .await
+        .unwrap();
+    let names: Vec<&str> = files.iter().map(ObjectPath::as_str).collect();
+    assert_eq!(names, ["b/data/10.csv", "b/data/2.csv", "b/data/sub/1.csv"]);
+    let one = storage
+        .resolve(&ObjectPath::parse("b/one.csv").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(one.len(), 1);
+    let missing = storage
+        .resolve(&ObjectPath::parse("b/nothing").unwrap())
+        .await;
+    assert!(matches!(missing, Err(StorageError::NotFound(_))));
+    std::fs::remove_dir_all(root).unwrap();
+}
+
+#[tokio::test]
+async fn links_out_of_the_root_are_refused() {
+    let root = temp_root();
+    std::fs::write(root.join("secret.txt"), "secret").unwrap();
+    let storage = Storage::local(&root.join("store")).unwrap();
+    std::fs::create_dir_all(root.join("store/b")).unwrap();
+    std::os::unix::fs::symlink(root.join("secret.txt"), root.join("store/b/link.csv")).unwrap();
+    std::os::unix::fs::symlink(&root, root.join("store/b/up")).unwrap();
+    for path in ["b/link.csv", "b/up/secret.txt"] {
+        let path = ObjectPath::parse(path).unwrap();
+        assert!(
+            matches!(storage.resolve(&path).await, Err(StorageError::BadPath(_))),
+            "{path}"
+        );
+        assert!(
+            matches!(storage.reader(&path).await, Err(StorageError::BadPath(_))),
+            "{path}"
+        );
+        assert!(
+            matches!(
+                storage.put(&path, b"x".to_vec()).await,
+                Err(StorageError::BadPath(_))
+            ),
+            "{path}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(root.join("secret.txt")).unwrap(),
+        "secret"
+    );
+    std::fs::remove_dir_all(root).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn objects_stream_through_a_blocking_reader_and_upload_from_files() {
+    let root = temp_root();
+    let storage = Storage::local(&root.join("store")).unwrap();
+    let source = root.join("big.csv");
+    let body: String = (0..50_000)
+        .map(|i| format!("v{i},user,name {i}\n"))
+        .collect();
+    std::fs::write(&source, &body).unwrap();
+    let path = ObjectPath::parse("b/in/big.csv").unwrap();
+    storage.upload(&source, &path).await.unwrap();
+    let mut reader = storage.reader(&path).await.unwrap();
+    let read = tokio::task::spawn_blocking(move || {
+        let mut text = String::new();
+        reader.read_to_string(&mut text).unwrap();
+        text
+    })
+    .await
+    .unwrap();
+    assert_eq!(read, body);
+    std::fs::remove_dir_all(root).unwrap();
+}
