@@ -26,7 +26,7 @@ async fn list_status(app: &TestApp, token: Option<&str>) -> (u16, String) {
 
 #[tokio::test]
 async fn tokens_that_are_not_valid_answer_401() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_reader().await;
     let good =
         json!({"sub": "a", "project_id": PROJECT, "roles": ["readonly"], "exp": now() + 600});
     assert_eq!(
@@ -75,7 +75,7 @@ async fn tokens_that_are_not_valid_answer_401() {
 
 #[tokio::test]
 async fn valid_tokens_without_permission_answer_403() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_reader().await;
     let cases = [
         ("other project", app.token("otherproj", &["operator"])),
         ("producer only", app.token(PROJECT, &["producer"])),

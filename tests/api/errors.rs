@@ -11,7 +11,7 @@ use crate::helpers::{PROJECT, TestApp, fresh_database, test_settings};
 
 #[tokio::test]
 async fn bad_parameters_answer_400_naming_the_parameter() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_reader().await;
     let cases = [
         ("limit=0", "limit"),
         ("limit=1001", "limit"),
@@ -42,7 +42,7 @@ async fn bad_parameters_answer_400_naming_the_parameter() {
 
 #[tokio::test]
 async fn a_malformed_project_id_is_400_and_an_unknown_path_is_404() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_reader().await;
     let token = app.token(PROJECT, &["readonly"]);
     let long = "a".repeat(65);
     for project in ["bad-project", long.as_str()] {

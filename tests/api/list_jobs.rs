@@ -71,7 +71,7 @@ async fn all_pages(app: &TestApp, query: &str, limit: usize) -> (i64, Vec<String
 
 #[tokio::test]
 async fn every_filter_alone_and_combined_matches_an_independent_model() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_reader().await;
     let jobs = dataset();
     app.insert(&jobs).await;
     // Jobs of another project must never show.
@@ -124,7 +124,7 @@ async fn every_filter_alone_and_combined_matches_an_independent_model() {
 
 #[tokio::test]
 async fn job_count_equals_count_star_and_ignores_paging() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_reader().await;
     app.insert(&dataset()).await;
     let counted: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs WHERE project_id = $1 AND status = 'success' AND graph_name = 'graph_c'")
         .bind(PROJECT)
@@ -149,7 +149,7 @@ async fn job_count_equals_count_star_and_ignores_paging() {
 
 #[tokio::test]
 async fn paging_with_ties_has_no_duplicates_and_no_gaps() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_reader().await;
     let same = utc(2024, 5, 5, 12, 0, 0);
     let jobs: Vec<NewJob> = (0..25)
         .map(|_| job("graph_a", "StopGraph", JobStatus::Success, same))
@@ -164,7 +164,7 @@ async fn paging_with_ties_has_no_duplicates_and_no_gaps() {
 
 #[tokio::test]
 async fn date_filters_include_their_whole_days_and_nothing_else() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_reader().await;
     let mut ends_last_second = job(
         "graph_a",
         "StopGraph",
@@ -228,7 +228,7 @@ async fn date_filters_include_their_whole_days_and_nothing_else() {
 
 #[tokio::test]
 async fn waiting_and_pending_both_select_pending_jobs() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_reader().await;
     let pending = job(
         "graph_a",
         "StartGraph",
@@ -252,7 +252,7 @@ async fn waiting_and_pending_both_select_pending_jobs() {
 
 #[tokio::test]
 async fn defaults_are_ten_newest_first() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_reader().await;
     let jobs: Vec<NewJob> = (0..15)
         .map(|i| {
             job(
@@ -272,7 +272,7 @@ async fn defaults_are_ten_newest_first() {
 
 #[tokio::test]
 async fn counts_follow_status_changes_and_deletes() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_reader().await;
     let pending = job(
         "graph_a",
         "StopGraph",

@@ -21,7 +21,7 @@ fn file(kind: FileKind, path: &str, status: FileStatus, total: i64, failed: i64)
 
 #[tokio::test]
 async fn an_import_job_shows_its_files_in_the_contract_shape() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_reader().await;
     let mut import = job(
         "movies",
         "ImportGraph",
@@ -96,7 +96,7 @@ async fn an_import_job_shows_its_files_in_the_contract_shape() {
 
 #[tokio::test]
 async fn a_delete_job_has_no_job_detail_and_a_null_end_while_running() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_reader().await;
     let mut delete = job(
         "old_graph",
         "DeleteGraph",
@@ -104,6 +104,7 @@ async fn a_delete_job_has_no_job_detail_and_a_null_end_while_running() {
         utc(2024, 7, 1, 9, 30, 0),
     );
     delete.progress = 42.5;
+    delete.graph_id = Some(graph_id("old_graph"));
     app.insert(std::slice::from_ref(&delete)).await;
     let token = app.token(PROJECT, &["operator"]);
     let path = format!(
@@ -131,7 +132,7 @@ async fn a_delete_job_has_no_job_detail_and_a_null_end_while_running() {
 
 #[tokio::test]
 async fn a_job_is_found_only_under_its_own_project_and_graph() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_reader().await;
     let stop = job(
         "graph_a",
         "StopGraph",
