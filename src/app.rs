@@ -13,6 +13,7 @@ use crate::auth::TokenKeys;
 use crate::config::{Settings, WorkerSettings};
 use crate::db::{self, Database};
 use crate::http;
+use crate::storage::Storage;
 use crate::worker;
 
 /// How long start-up waits for the database before giving up.
@@ -25,12 +26,14 @@ pub struct Application {
     database: Database,
     pool: PgPool,
     worker: WorkerSettings,
+    storage: Storage,
 }
 
 impl Application {
     /// Locates (or starts) the database, migrates it, and binds the listener.
     pub async fn build(settings: &Settings) -> anyhow::Result<Application> {
         let keys = TokenKeys::from_settings(&settings.auth)?;
+        let storage = Storage::from_settings(&settings.storage)?;
         let database = Database::locate(&settings.database).await?;
         db::migrate(&database.url, DATABASE_PATIENCE).await?;
         let pool = db::pool(&database.url, &settings.database)?;
@@ -39,13 +42,14 @@ impl Application {
             anyhow::anyhow!("server.host/server.port: cannot listen on {address}: {e}")
         })?;
         let port = listener.local_addr()?.port();
-        let server = serve(listener, pool.clone(), keys)?;
+        let server = serve(listener, pool.clone(), keys, storage.clone())?;
         Ok(Application {
             port,
             server,
             database,
             pool,
             worker: settings.worker.clone(),
+            storage,
         })
     }
 
@@ -63,7 +67,7 @@ impl Application {
     /// the pool shuts down gracefully, and the private database (if any) is stopped.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         tracing::info!(port = self.port, "jobcenter listening");
-        let workers = worker::start_builtin(self.pool.clone(), &self.worker);
+        let workers = worker::start_builtin(self.pool.clone(), &self.worker, self.storage.clone());
         let result = self.server.await;
         workers
             .shutdown(Duration::from_secs(self.worker.shutdown_grace_secs))
@@ -74,7 +78,13 @@ impl Application {
     }
 }
 
-fn serve(listener: TcpListener, pool: PgPool, keys: TokenKeys) -> anyhow::Result<Server> {
+fn serve(
+    listener: TcpListener,
+    pool: PgPool,
+    keys: TokenKeys,
+    storage: Storage,
+) -> anyhow::Result<Server> {
+    let storage = web::Data::new(storage);
     let pool = web::Data::new(pool);
     let keys = web::Data::new(keys);
     let server = HttpServer::new(move || {
@@ -82,6 +92,7 @@ fn serve(listener: TcpListener, pool: PgPool, keys: TokenKeys) -> anyhow::Result
             .wrap(TracingLogger::default())
             .app_data(pool.clone())
             .app_data(keys.clone())
+            .app_data(storage.clone())
             .configure(http::configure_extractors)
             .configure(http::routes)
             .default_service(web::to(http::no_route))

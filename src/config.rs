@@ -18,6 +18,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
     pub log: LogSettings,
+    pub storage: crate::storage::StorageSettings,
     pub worker: WorkerSettings,
 }
 

@@ -12,6 +12,7 @@ use crate::auth::{Role, TokenKeys};
 use crate::config::Settings;
 use crate::db::{self, Database};
 use crate::domain::ProjectId;
+use crate::storage::Storage;
 
 /// The job center of the graph database management plane.
 #[derive(Debug, Parser)]
@@ -62,8 +63,9 @@ impl Cli {
             Command::Worker => {
                 let db_settings = settings.database.clone();
                 let worker_settings = settings.worker.clone();
+                let storage = Storage::from_settings(&settings.storage)?;
                 with_database(&settings, move |url| async move {
-                    run_worker(&url, &db_settings, &worker_settings).await
+                    run_worker(&url, &db_settings, &worker_settings, storage).await
                 })
                 .await
             }
@@ -111,6 +113,7 @@ async fn run_worker(
     url: &str,
     db_settings: &crate::config::DatabaseSettings,
     cfg: &crate::config::WorkerSettings,
+    storage: Storage,
 ) -> anyhow::Result<()> {
     if cfg.concurrency == 0 {
         anyhow::bail!("worker.concurrency is 0: this worker would run nothing");
@@ -118,7 +121,7 @@ async fn run_worker(
     let pool = db::pool(url, db_settings)?;
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .context("installing the SIGTERM handler")?;
-    let workers = crate::worker::start_builtin(pool.clone(), cfg);
+    let workers = crate::worker::start_builtin(pool.clone(), cfg, storage);
     tokio::select! {
         _ = terminate.recv() => tracing::info!("SIGTERM: stopping"),
         _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: stopping"),

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::{Engine, EngineError, EngineFuture, JobContext};
 use crate::domain::graph::{Operation, Version, status};
+use crate::storage::Storage;
 use crate::store::graph_data;
 use crate::store::queue::GRAPH_MANAGEMENT;
 
@@ -22,22 +23,45 @@ const STEPS: u32 = 4;
 #[derive(Debug, Clone, Default)]
 pub struct BuiltinEngine {
     step_delay: Duration,
+    /// Where imports read and exports write; without it they fail.
+    storage: Option<Storage>,
 }
 
 impl BuiltinEngine {
     /// An engine that waits `step_delay` before each of an operation's steps.
     pub fn new(step_delay: Duration) -> BuiltinEngine {
-        BuiltinEngine { step_delay }
+        BuiltinEngine {
+            step_delay,
+            storage: None,
+        }
+    }
+
+    fn storage(&self) -> Result<&Storage, EngineError> {
+        self.storage.as_ref().ok_or_else(|| {
+            EngineError::Failed(
+                "no object storage is configured for imports and exports".to_owned(),
+            )
+        })
+    }
+
+    /// The same engine reading and writing graph data in `storage`.
+    pub fn with_storage(mut self, storage: Storage) -> BuiltinEngine {
+        self.storage = Some(storage);
+        self
     }
 
     async fn run_operation(&self, ctx: &mut JobContext, op: &Operation) -> Result<(), EngineError> {
         let graph_id = ctx
             .graph_id()
             .ok_or_else(|| EngineError::Failed("the job names no graph".to_owned()))?;
-        if matches!(op, Operation::Import { .. } | Operation::Export { .. }) {
-            return Err(EngineError::Failed(
-                "import/export is not available yet".to_owned(),
-            ));
+        match op {
+            Operation::Import { request } => {
+                return super::import::run(ctx, self.storage()?, request).await;
+            }
+            Operation::Export { request } => {
+                return super::export::run(ctx, self.storage()?, request).await;
+            }
+            _ => {}
         }
         // Refuse early what will be refused at the end.
         {

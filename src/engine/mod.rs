@@ -13,6 +13,8 @@
 //! calls [`JobContext::progress`] as it goes and [`JobContext::checkpoint`] between batches.
 
 pub mod builtin;
+pub mod export;
+pub mod import;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -21,6 +21,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::PgPool;
+
+use crate::storage::Storage;
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinHandle;
 
@@ -79,8 +81,8 @@ fn default_worker_id() -> String {
 }
 
 /// Starts a pool running the built-in engine, as configured in `[worker]`.
-pub fn start_builtin(pool: PgPool, cfg: &WorkerSettings) -> WorkerHandle {
-    let engine = BuiltinEngine::new(Duration::from_millis(cfg.step_delay_ms));
+pub fn start_builtin(pool: PgPool, cfg: &WorkerSettings, storage: Storage) -> WorkerHandle {
+    let engine = BuiltinEngine::new(Duration::from_millis(cfg.step_delay_ms)).with_storage(storage);
     WorkerPool::start(pool, Arc::new(engine), PoolSettings::from_config(cfg))
 }
 

@@ -170,6 +170,7 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.server.port = 0;
     settings.database.url = database_url.to_owned();
     settings.auth.jwt_secret = SECRET.to_owned();
+    settings.storage.root = storage_root(database_url);
     settings
 }
 
@@ -296,4 +297,12 @@ pub fn graph_id(graph: &str) -> uuid::Uuid {
     graph.hash(&mut hasher);
     let h = hasher.finish();
     uuid::Uuid::from_u64_pair(h, h.rotate_left(17))
+}
+
+/// A private object-storage directory for the test using `database_url`.
+pub fn storage_root(database_url: &str) -> std::path::PathBuf {
+    let name = database_url.rsplit('/').next().unwrap_or("db");
+    std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("storage")
+        .join(name)
 }
