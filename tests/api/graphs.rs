@@ -399,7 +399,10 @@ async fn roles_and_projects_are_enforced_on_operations() {
 
 #[tokio::test]
 async fn racing_operations_on_one_graph_accept_exactly_one() {
-    let app = TestApp::spawn().await;
+    // Slow steps keep the winner in flight while the others arrive.
+    let mut settings = crate::helpers::test_settings(&crate::helpers::fresh_database().await);
+    settings.worker.step_delay_ms = 300;
+    let app = TestApp::spawn_with(settings).await;
     let id = app.running_graph("contested").await;
     let paths: Vec<String> = (0..20)
         .map(|i| format!("/{id}/{}", if i % 2 == 0 { "stop" } else { "clear-graph" }))
