@@ -15,6 +15,7 @@
 pub mod builtin;
 pub mod export;
 pub mod import;
+pub mod import_file;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -236,18 +237,29 @@ impl JobContext {
     /// Commits `tx` (from [`begin_fenced`](Self::begin_fenced), holding the operation's
     /// final effects) together with the job's success and, for a graph operation, the
     /// graph's status after success, no action progress and no operation in flight.
-    pub async fn succeed(
+    pub async fn succeed(&mut self, tx: Transaction<'static, Postgres>) -> Result<(), EngineError> {
+        self.end_well(tx, JobStatus::Success, None).await
+    }
+
+    /// Like [`succeed`](Self::succeed), but the job ends `partiallyFailed` with `summary`
+    /// as its `fail_reason` (an import some of whose lines were rejected).
+    pub async fn succeed_partially(
+        &mut self,
+        tx: Transaction<'static, Postgres>,
+        summary: &str,
+    ) -> Result<(), EngineError> {
+        self.end_well(tx, JobStatus::PartiallyFailed, Some(summary))
+            .await
+    }
+
+    async fn end_well(
         &mut self,
         mut tx: Transaction<'static, Postgres>,
+        status: JobStatus,
+        reason: Option<&str>,
     ) -> Result<(), EngineError> {
-        let done = queue::finish(
-            &mut *tx,
-            self.job.id,
-            self.job.lease_token,
-            JobStatus::Success,
-            None,
-        )
-        .await?;
+        let done =
+            queue::finish(&mut *tx, self.job.id, self.job.lease_token, status, reason).await?;
         if !done {
             tx.rollback().await.ok();
             self.lease.mark_lost();

@@ -13,6 +13,7 @@ use super::graphs::{authorize, graph_id, query_bool, requester};
 use crate::auth::{Action, Caller};
 use crate::domain::graph::Operation;
 use crate::ops;
+use crate::storage::{ObjectPath, Storage, StorageError};
 
 /// `POST /v2/{project_id}/graphs/{graph_id}/{action}`
 #[post("/v2/{project_id}/graphs/{graph_id}/{action}")]
@@ -23,12 +24,16 @@ pub async fn graph_action(
     query: QueryMap,
     bytes: web::Bytes,
     pool: web::Data<PgPool>,
+    storage: web::Data<Storage>,
 ) -> Result<HttpResponse, ApiError> {
     let (project, graph, action) = path.into_inner();
     let project = authorize(&caller, &project, Action::Operate)?;
     let graph = graph_id(&graph)?;
     let request = body::object(&bytes, true)?;
     let op = operation(&action, &request, &query)?;
+    if let Operation::Import { request } = &op {
+        check_files_exist(&storage, request).await?;
+    }
     let job = ops::submit(&pool, &project, graph, op, &requester(&caller, &request_id)).await?;
     Ok(HttpResponse::Ok().json(json!({"job_id": job.to_string()})))
 }
@@ -159,15 +164,39 @@ fn import_request(request: &Map<String, Value>) -> Result<Map<String, Value>, Ap
     Ok(request.clone())
 }
 
-/// Object paths: letters, digits and `_ ! - . * ' ( ) /`; never leaving the storage area.
-fn check_path(field: &str, path: &str) -> Result<(), ApiError> {
-    let allowed = |c: char| c.is_ascii_alphanumeric() || "_!-.*'()/".contains(c);
-    let escapes = path.starts_with('/') || path.split('/').any(|part| part == ".." || part == ".");
-    if path.is_empty() || !path.chars().all(allowed) || escapes {
-        return Err(ApiError::bad_request(
-            "GES.7011",
-            format!("{field} is not a valid object path"),
-        ));
+/// Every path of an import names something in storage (checked before the job exists).
+async fn check_files_exist(storage: &Storage, request: &Value) -> Result<(), ApiError> {
+    for field in ["schema_path", "vertexset_path", "edgeset_path"] {
+        let Some(raw) = request.get(field).and_then(Value::as_str) else {
+            continue;
+        };
+        let found = match ObjectPath::parse(raw) {
+            Ok(path) => storage.resolve(&path).await,
+            Err(err) => Err(err),
+        };
+        match found {
+            Ok(_) => {}
+            Err(StorageError::NotFound(_)) => {
+                return Err(ApiError::bad_request(
+                    "GES.7017",
+                    format!("{field}: {raw} does not exist"),
+                ));
+            }
+            Err(StorageError::BadPath(_)) => {
+                return Err(ApiError::bad_request(
+                    "GES.7011",
+                    format!("{field} is not a valid object path"),
+                ));
+            }
+            Err(other) => return Err(ApiError::internal(&other)),
+        }
     }
     Ok(())
+}
+
+/// Object paths: letters, digits and `_ ! - . * ' ( ) /`; never leaving the storage area.
+fn check_path(field: &str, path: &str) -> Result<(), ApiError> {
+    ObjectPath::parse(path).map(drop).map_err(|_| {
+        ApiError::bad_request("GES.7011", format!("{field} is not a valid object path"))
+    })
 }

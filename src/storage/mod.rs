@@ -143,6 +143,17 @@ impl Storage {
         Ok(files)
     }
 
+    /// The size of one object in bytes.
+    pub async fn size(&self, path: &ObjectPath) -> Result<u64, StorageError> {
+        self.check_local(path)?;
+        let meta = self
+            .store
+            .head(&path.store_path())
+            .await
+            .map_err(not_found(path))?;
+        Ok(meta.size)
+    }
+
     /// A blocking reader of one object, for a `spawn_blocking` task (memory stays bounded).
     pub async fn reader(
         &self,

@@ -4,6 +4,7 @@
 pub mod backups;
 pub mod graph_data;
 pub mod graphs;
+pub mod import_data;
 pub mod jobs;
 pub mod list;
 pub mod queue;

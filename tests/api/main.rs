@@ -4,6 +4,7 @@ mod auth;
 mod errors;
 mod graphs;
 mod helpers;
+mod import;
 mod list_jobs;
 mod show_job;
 mod worker;
