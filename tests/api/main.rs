@@ -6,5 +6,6 @@ mod graphs;
 mod helpers;
 mod import;
 mod list_jobs;
+mod sdk;
 mod show_job;
 mod worker;
