@@ -11,7 +11,7 @@ use crate::helpers::{TestApp, fresh_database, storage_root, test_settings};
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/movies");
 
 /// Copies the fixtures into `<storage root>/demo/movies` (shared/ is read-only).
-fn copy_fixtures(root: &Path) {
+pub fn copy_fixtures(root: &Path) {
     for (from, to) in [
         ("schema.xml", "movies/schema.xml"),
         ("vertices.csv", "movies/vertices.csv"),

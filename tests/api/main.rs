@@ -1,6 +1,7 @@
 //! Integration tests: the HTTP API against a real PostgreSQL, a fresh database per test.
 
 mod auth;
+mod backup;
 mod errors;
 mod graphs;
 mod helpers;
