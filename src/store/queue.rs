@@ -63,6 +63,10 @@ fn secs(d: Duration) -> f64 {
 
 /// Claims up to `limit` claimable jobs of `job_types`, highest priority first, leasing them
 /// to `worker_id` for `lease`. Jobs locked by another claimer are skipped, never waited for.
+///
+/// Each job type is read in the order of the `jobs_claimable` index (one ordered index scan
+/// that stops after `limit` rows, whatever the queue's length), and the types are merged;
+/// rows locked for a type but not taken are unlocked when the statement ends.
 pub async fn claim(
     conn: impl PgExecutor<'_>,
     worker_id: &str,
@@ -74,12 +78,17 @@ pub async fn claim(
     let jobs = sqlx::query_as!(
         ClaimedJob,
         r#"WITH picked AS MATERIALIZED (
-               SELECT id FROM jobs
-               WHERE status = 'pending' AND job_type = ANY($2) AND run_after <= now()
-                 AND jsonb_typeof(payload) = 'object' AND payload <> '{}'::jsonb
-               ORDER BY priority DESC, run_after, id
-               LIMIT $3
-               FOR UPDATE SKIP LOCKED)
+               SELECT c.id
+               FROM unnest($2::text[]) AS t (job_type)
+               CROSS JOIN LATERAL (
+                   SELECT id, priority, run_after FROM jobs
+                   WHERE status = 'pending' AND job_type = t.job_type AND run_after <= now()
+                     AND jsonb_typeof(payload) = 'object' AND payload <> '{}'::jsonb
+                   ORDER BY priority DESC, run_after, id
+                   LIMIT $3
+                   FOR UPDATE SKIP LOCKED) AS c
+               ORDER BY c.priority DESC, c.run_after, c.id
+               LIMIT $3)
            UPDATE jobs j
            SET status = 'running', attempt = j.attempt + 1, lease_token = gen_random_uuid(),
                lease_expires_at = now() + make_interval(secs => $4), worker_id = $1,

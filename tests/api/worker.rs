@@ -809,14 +809,12 @@ async fn refused_operations_fail_with_a_reason_and_restore_the_graph() {
     let (_, pool) = database().await;
     let workers = start(&pool, builtin(0));
     let graph = insert_graph(&pool, status::RUNNING).await;
-    let cases = [
-        (
-            Operation::Upgrade {
-                version: "2.1".into(),
-            },
-            "lower version",
-        ),
-    ];
+    let cases = [(
+        Operation::Upgrade {
+            version: "2.1".into(),
+        },
+        "lower version",
+    )];
     for (op, expected) in cases {
         let job = enqueue(&pool, graph, op.clone()).await;
         let done = wait_final(&pool, job).await;
