@@ -89,7 +89,8 @@ fn serve(
     let keys = web::Data::new(keys);
     let server = HttpServer::new(move || {
         App::new()
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<http::request_id::Spans>::new())
+            .wrap(actix_web::middleware::from_fn(http::request_id::assign))
             .app_data(pool.clone())
             .app_data(keys.clone())
             .app_data(storage.clone())

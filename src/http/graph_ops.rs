@@ -1,9 +1,9 @@
 //! Operations on one graph: each answers `{"job_id"}` at once and runs on a worker.
 
+use super::request_id::RequestIdentity;
 use actix_web::{HttpResponse, post, web};
 use serde_json::{Map, Value, json};
 use sqlx::PgPool;
-use tracing_actix_web::RequestId;
 use uuid::Uuid;
 
 use super::body;
@@ -19,7 +19,7 @@ use crate::storage::{ObjectPath, Storage, StorageError};
 #[post("/v2/{project_id}/graphs/{graph_id}/{action}")]
 pub async fn graph_action(
     caller: Caller,
-    request_id: RequestId,
+    request_id: RequestIdentity,
     path: web::Path<(String, String, String)>,
     query: QueryMap,
     bytes: web::Bytes,

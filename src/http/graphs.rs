@@ -2,11 +2,11 @@
 
 use std::collections::HashMap;
 
+use super::request_id::RequestIdentity;
 use actix_web::{HttpResponse, delete, get, post, web};
 use chrono::Utc;
 use serde_json::{Map, Value, json};
 use sqlx::PgPool;
-use tracing_actix_web::RequestId;
 use uuid::Uuid;
 
 use super::body;
@@ -46,10 +46,10 @@ pub fn graph_id(raw: &str) -> Result<Uuid, ApiError> {
 }
 
 /// Who asked, for the job's record.
-pub fn requester(caller: &Caller, request_id: &RequestId) -> Requester {
+pub fn requester(caller: &Caller, request_id: &RequestIdentity) -> Requester {
     Requester {
         subject: caller.subject.clone(),
-        request_id: Some(request_id.to_string()),
+        request_id: Some(request_id.0.clone()),
     }
 }
 
@@ -57,7 +57,7 @@ pub fn requester(caller: &Caller, request_id: &RequestId) -> Requester {
 #[post("/v2/{project_id}/graphs")]
 pub async fn create_graph(
     caller: Caller,
-    request_id: RequestId,
+    request_id: RequestIdentity,
     path: web::Path<String>,
     bytes: web::Bytes,
     pool: web::Data<PgPool>,
@@ -161,7 +161,7 @@ pub async fn show_graph(
 #[delete("/v2/{project_id}/graphs/{graph_id}")]
 pub async fn delete_graph(
     caller: Caller,
-    request_id: RequestId,
+    request_id: RequestIdentity,
     path: web::Path<(String, String)>,
     query: QueryMap,
     pool: web::Data<PgPool>,

@@ -9,6 +9,7 @@ pub mod graph_view;
 pub mod graphs;
 pub mod job_view;
 pub mod jobs;
+pub mod request_id;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 

@@ -22,6 +22,19 @@ pub struct StorageSettings {
     pub backend: String,
     /// Local backend: the directory holding the buckets.
     pub root: PathBuf,
+    /// S3 backend.
+    pub s3: S3Settings,
+}
+
+/// `[storage.s3]`: an S3-compatible endpoint (OBS, MinIO, S3).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Settings {
+    pub endpoint: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub allow_http: bool,
 }
 
 /// Why a storage operation failed.
@@ -74,6 +87,11 @@ impl ObjectPath {
         ObjectPath::parse(&format!("{}/{name}", self.0))
     }
 
+    #[cfg(feature = "s3")]
+    fn bucket_and_key(&self) -> (&str, &str) {
+        self.0.split_once('/').unwrap_or((&self.0, ""))
+    }
+
     fn store_path(&self) -> StorePath {
         StorePath::from(self.0.as_str())
     }
@@ -88,9 +106,18 @@ impl std::fmt::Display for ObjectPath {
 /// The object store the service reads imports from and writes exports and logs to.
 #[derive(Debug, Clone)]
 pub struct Storage {
-    store: Arc<dyn ObjectStore>,
+    backend: Backend,
     /// The canonical root of the local backend.
     local_root: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+enum Backend {
+    /// One store; object paths are paths under its root.
+    Local(Arc<dyn ObjectStore>),
+    /// A store per bucket, made on first use.
+    #[cfg(feature = "s3")]
+    S3(Arc<s3::Buckets>),
 }
 
 impl Storage {
@@ -98,9 +125,16 @@ impl Storage {
     pub fn from_settings(settings: &StorageSettings) -> anyhow::Result<Storage> {
         match settings.backend.as_str() {
             "local" => Storage::local(&settings.root),
-            other => {
-                anyhow::bail!("storage.backend: unsupported {other:?} (this build knows \"local\")")
-            }
+            #[cfg(feature = "s3")]
+            "s3" => Ok(Storage {
+                backend: Backend::S3(Arc::new(s3::Buckets::new(&settings.s3)?)),
+                local_root: None,
+            }),
+            #[cfg(not(feature = "s3"))]
+            "s3" => anyhow::bail!(
+                "storage.backend: this build has no S3 support (build with --features s3)"
+            ),
+            other => anyhow::bail!("storage.backend: unsupported {other:?} (local or s3)"),
         }
     }
 
@@ -111,7 +145,7 @@ impl Storage {
         let root = std::fs::canonicalize(root)?;
         let store = LocalFileSystem::new_with_prefix(&root)?;
         Ok(Storage {
-            store: Arc::new(store),
+            backend: Backend::Local(Arc::new(store)),
             local_root: Some(root),
         })
     }
@@ -119,20 +153,16 @@ impl Storage {
     /// The files a path names: itself if it is a file, else every file under it in name
     /// order. Nothing there is `NotFound`.
     pub async fn resolve(&self, path: &ObjectPath) -> Result<Vec<ObjectPath>, StorageError> {
-        self.check_local(path)?;
-        match self.store.head(&path.store_path()).await {
+        let (store, location) = self.locate(path)?;
+        match store.head(&location).await {
             Ok(_) => return Ok(vec![path.clone()]),
             Err(object_store::Error::NotFound { .. }) => {}
             Err(err) => return Err(err.into()),
         }
-        let metas: Vec<_> = self
-            .store
-            .list(Some(&path.store_path()))
-            .try_collect()
-            .await?;
+        let metas: Vec<_> = store.list(Some(&location)).try_collect().await?;
         let mut files = Vec::with_capacity(metas.len());
         for meta in metas {
-            let file = ObjectPath::parse(meta.location.as_ref())?;
+            let file = self.listed(path, meta.location.as_ref())?;
             self.check_local(&file)?;
             files.push(file);
         }
@@ -145,13 +175,8 @@ impl Storage {
 
     /// The size of one object in bytes.
     pub async fn size(&self, path: &ObjectPath) -> Result<u64, StorageError> {
-        self.check_local(path)?;
-        let meta = self
-            .store
-            .head(&path.store_path())
-            .await
-            .map_err(not_found(path))?;
-        Ok(meta.size)
+        let (store, location) = self.locate(path)?;
+        Ok(store.head(&location).await.map_err(not_found(path))?.size)
     }
 
     /// A blocking reader of one object, for a `spawn_blocking` task (memory stays bounded).
@@ -159,10 +184,9 @@ impl Storage {
         &self,
         path: &ObjectPath,
     ) -> Result<impl std::io::Read + Send + 'static, StorageError> {
-        self.check_local(path)?;
-        let stream = self
-            .store
-            .get(&path.store_path())
+        let (store, location) = self.locate(path)?;
+        let stream = store
+            .get(&location)
             .await
             .map_err(not_found(path))?
             .into_stream();
@@ -172,23 +196,47 @@ impl Storage {
 
     /// Writes a whole object from bytes.
     pub async fn put(&self, path: &ObjectPath, bytes: Vec<u8>) -> Result<(), StorageError> {
-        self.check_local(path)?;
-        self.store
-            .put(&path.store_path(), PutPayload::from(bytes))
-            .await?;
+        let (store, location) = self.locate(path)?;
+        store.put(&location, PutPayload::from(bytes)).await?;
         Ok(())
     }
 
     /// Uploads a local file as an object, streaming it in parts.
     pub async fn upload(&self, file: &Path, path: &ObjectPath) -> Result<(), StorageError> {
         use tokio::io::AsyncWriteExt;
-        self.check_local(path)?;
+        let (store, location) = self.locate(path)?;
         let mut source = tokio::fs::File::open(file).await?;
-        let mut sink =
-            object_store::buffered::BufWriter::new(self.store.clone(), path.store_path());
+        let mut sink = object_store::buffered::BufWriter::new(store, location);
         tokio::io::copy(&mut source, &mut sink).await?;
         sink.shutdown().await?;
         Ok(())
+    }
+
+    /// The store holding a checked `path`, and the location in it.
+    fn locate(&self, path: &ObjectPath) -> Result<(Arc<dyn ObjectStore>, StorePath), StorageError> {
+        self.check_local(path)?;
+        match &self.backend {
+            Backend::Local(store) => Ok((store.clone(), path.store_path())),
+            #[cfg(feature = "s3")]
+            Backend::S3(buckets) => {
+                let (bucket, key) = path.bucket_and_key();
+                Ok((buckets.bucket(bucket)?, StorePath::from(key)))
+            }
+        }
+    }
+
+    /// The object path of a location listed under `under`'s store.
+    fn listed(&self, under: &ObjectPath, location: &str) -> Result<ObjectPath, StorageError> {
+        match &self.backend {
+            Backend::Local(_) => {
+                let _ = under;
+                ObjectPath::parse(location)
+            }
+            #[cfg(feature = "s3")]
+            Backend::S3(_) => {
+                ObjectPath::parse(&format!("{}/{location}", under.bucket_and_key().0))
+            }
+        }
     }
 
     /// Local backend: the path, links followed as far as they exist, stays under the root.
@@ -219,5 +267,7 @@ fn not_found(path: &ObjectPath) -> impl FnOnce(object_store::Error) -> StorageEr
     }
 }
 
+#[cfg(feature = "s3")]
+mod s3;
 #[cfg(test)]
 mod tests;

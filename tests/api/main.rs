@@ -7,6 +7,7 @@ mod graphs;
 mod helpers;
 mod import;
 mod list_jobs;
+mod request_id;
 mod sdk;
 mod show_job;
 mod worker;
