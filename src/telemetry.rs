@@ -22,3 +22,15 @@ pub fn init(settings: &LogSettings) {
         tracing::debug!("a tracing subscriber was already installed");
     }
 }
+
+/// An error and its sources, `: `-separated, for log lines.
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -121,7 +121,7 @@ pub fn storage_failure(err: StorageError) -> EngineError {
     match err {
         StorageError::Backend(_) | StorageError::Io(_) => EngineError::Transient(format!(
             "object storage: {}",
-            crate::http::error::chain(&err)
+            crate::telemetry::error_chain(&err)
         )),
         other => EngineError::Failed(other.to_string()),
     }

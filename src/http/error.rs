@@ -75,7 +75,7 @@ impl ApiError {
 
     /// 500 `GES.9999`, after logging the cause with its chain.
     pub fn internal(cause: &(dyn std::error::Error + 'static)) -> ApiError {
-        tracing::error!(error = %chain(cause), "internal error");
+        tracing::error!(error = %error_chain(cause), "internal error");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "GES.9999",
@@ -84,17 +84,7 @@ impl ApiError {
     }
 }
 
-/// "outer: inner: innermost".
-pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
+use crate::telemetry::error_chain;
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
@@ -125,7 +115,7 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match &err {
             StoreError::Unavailable(_) => {
-                tracing::warn!(error = %chain(&err), "database unavailable");
+                tracing::warn!(error = %error_chain(&err), "database unavailable");
                 ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "GES.7005",

@@ -7,12 +7,13 @@ use tokio::sync::{OwnedSemaphorePermit, watch};
 use tokio::time::Instant;
 use tracing::Instrument;
 
+use super::Shared;
 use super::heartbeat::Heartbeat;
-use super::{Shared, error_chain};
 use crate::domain::graph::GraphJobPayload;
 use crate::engine::{EngineError, JobContext, LeaseState};
 use crate::store::StoreError;
 use crate::store::queue::{self, ClaimedJob, GRAPH_MANAGEMENT, RetryOutcome};
+use crate::telemetry::error_chain;
 
 /// How a run ended, before it is recorded.
 enum Ending {

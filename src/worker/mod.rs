@@ -23,6 +23,7 @@ use std::time::Duration;
 use sqlx::PgPool;
 
 use crate::storage::Storage;
+use crate::telemetry::error_chain;
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinHandle;
 
@@ -269,16 +270,4 @@ impl Outage {
             self.down = false;
         }
     }
-}
-
-/// An error and its sources, `: `-separated.
-pub(crate) fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
