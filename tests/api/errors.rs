@@ -1,13 +1,6 @@
 //! Error answers of the contract, and recovery from a database outage.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Mutex;
-use tokio::task::JoinHandle;
-
-use crate::helpers::{PROJECT, TestApp, fresh_database, test_settings};
+use crate::helpers::{PROJECT, Proxy, TestApp, fresh_database, test_settings};
 
 #[tokio::test]
 async fn bad_parameters_answer_400_naming_the_parameter() {
@@ -60,59 +53,11 @@ async fn a_malformed_project_id_is_400_and_an_unknown_path_is_404() {
     assert!(body["error_code"].is_string() && body["error_msg"].is_string());
 }
 
-/// A TCP proxy in front of PostgreSQL that can be cut and restored.
-struct Proxy {
-    port: u16,
-    open: Arc<AtomicBool>,
-    links: Arc<Mutex<Vec<JoinHandle<()>>>>,
-}
-
-impl Proxy {
-    async fn start(upstream: String) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let open = Arc::new(AtomicBool::new(true));
-        let links = Arc::new(Mutex::new(Vec::new()));
-        let (flag, tasks) = (open.clone(), links.clone());
-        tokio::spawn(async move {
-            while let Ok((mut client, _)) = listener.accept().await {
-                if !flag.load(Ordering::SeqCst) {
-                    continue;
-                }
-                let upstream = upstream.clone();
-                tasks.lock().await.push(tokio::spawn(async move {
-                    if let Ok(mut server) = TcpStream::connect(upstream).await {
-                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-                    }
-                }));
-            }
-        });
-        Proxy { port, open, links }
-    }
-
-    async fn cut(&self) {
-        self.open.store(false, Ordering::SeqCst);
-        for link in self.links.lock().await.drain(..) {
-            link.abort();
-        }
-    }
-
-    fn restore(&self) {
-        self.open.store(true, Ordering::SeqCst);
-    }
-}
-
 #[tokio::test]
 async fn a_database_outage_answers_503_and_the_service_recovers_by_itself() {
     let url = fresh_database().await;
-    let rest = url.strip_prefix("postgres://").unwrap();
-    let (userhost, database) = rest.split_once('/').unwrap();
-    let (user, hostport) = userhost.split_once('@').unwrap();
-    let proxy = Proxy::start(hostport.to_owned()).await;
-    let mut settings = test_settings(&format!(
-        "postgres://{user}@127.0.0.1:{}/{database}",
-        proxy.port
-    ));
+    let (proxy, proxied) = Proxy::in_front_of(&url).await;
+    let mut settings = test_settings(&proxied);
     settings.database.acquire_timeout_secs = 1;
     let app = TestApp::spawn_with(settings).await;
 

@@ -306,3 +306,57 @@ pub fn storage_root(database_url: &str) -> std::path::PathBuf {
         .join("storage")
         .join(name)
 }
+
+/// A TCP proxy in front of PostgreSQL that can be cut and restored.
+pub struct Proxy {
+    port: u16,
+    open: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    links: std::sync::Arc<tokio::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+}
+
+impl Proxy {
+    /// A proxy in front of the server of `url`, and the same URL through the proxy.
+    pub async fn in_front_of(url: &str) -> (Proxy, String) {
+        let rest = url.strip_prefix("postgres://").unwrap();
+        let (userhost, database) = rest.split_once('/').unwrap();
+        let (user, hostport) = userhost.split_once('@').unwrap();
+        let proxy = Proxy::start(hostport.to_owned()).await;
+        let proxied = format!("postgres://{user}@127.0.0.1:{}/{database}", proxy.port);
+        (proxy, proxied)
+    }
+
+    async fn start(upstream: String) -> Proxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let open = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let links = std::sync::Arc::new(tokio::sync::Mutex::new(Vec::new()));
+        let (flag, tasks) = (open.clone(), links.clone());
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if !flag.load(std::sync::atomic::Ordering::SeqCst) {
+                    continue;
+                }
+                let upstream = upstream.clone();
+                tasks.lock().await.push(tokio::spawn(async move {
+                    if let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                }));
+            }
+        });
+        Proxy { port, open, links }
+    }
+
+    /// Breaks open links and refuses new ones.
+    pub async fn cut(&self) {
+        self.open.store(false, std::sync::atomic::Ordering::SeqCst);
+        for link in self.links.lock().await.drain(..) {
+            link.abort();
+        }
+    }
+
+    /// Lets connections through again.
+    pub fn restore(&self) {
+        self.open.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}

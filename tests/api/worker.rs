@@ -910,63 +910,14 @@ async fn jobs_without_a_payload_are_records_and_never_claimed() {
 // Database outage
 // ---------------------------------------------------------------------------------------
 
-/// A TCP proxy in front of PostgreSQL that can be cut (open links broken, new ones refused)
-/// and restored.
-struct Proxy {
-    port: u16,
-    open: Arc<std::sync::atomic::AtomicBool>,
-    links: Arc<tokio::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
-}
-
-impl Proxy {
-    async fn start(upstream: String) -> Proxy {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let open = Arc::new(std::sync::atomic::AtomicBool::new(true));
-        let links = Arc::new(tokio::sync::Mutex::new(Vec::new()));
-        let (flag, tasks) = (open.clone(), links.clone());
-        tokio::spawn(async move {
-            while let Ok((mut client, _)) = listener.accept().await {
-                if !flag.load(Ordering::SeqCst) {
-                    continue;
-                }
-                let upstream = upstream.clone();
-                tasks.lock().await.push(tokio::spawn(async move {
-                    if let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await {
-                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-                    }
-                }));
-            }
-        });
-        Proxy { port, open, links }
-    }
-
-    async fn cut(&self) {
-        self.open.store(false, Ordering::SeqCst);
-        for link in self.links.lock().await.drain(..) {
-            link.abort();
-        }
-    }
-
-    fn restore(&self) {
-        self.open.store(true, Ordering::SeqCst);
-    }
-}
-
 #[tokio::test]
 async fn the_pool_rides_out_a_database_outage() {
     let (url, pool) = database().await;
-    let rest = url.strip_prefix("postgres://").unwrap();
-    let (userhost, database) = rest.split_once('/').unwrap();
-    let (user, hostport) = userhost.split_once('@').unwrap();
-    let proxy = Proxy::start(hostport.to_owned()).await;
+    let (proxy, proxied) = crate::helpers::Proxy::in_front_of(&url).await;
     let via_proxy = sqlx::postgres::PgPoolOptions::new()
         .max_connections(8)
         .acquire_timeout(Duration::from_secs(1))
-        .connect_lazy(&format!(
-            "postgres://{user}@127.0.0.1:{}/{database}",
-            proxy.port
-        ))
+        .connect_lazy(&proxied)
         .unwrap();
     let mut pool_settings = settings(2);
     pool_settings.lease = Duration::from_secs(10);
