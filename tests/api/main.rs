@@ -3,6 +3,7 @@
 mod auth;
 mod backup;
 mod errors;
+mod export;
 mod graphs;
 mod helpers;
 mod import;
