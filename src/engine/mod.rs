@@ -258,18 +258,20 @@ impl JobContext {
         status: JobStatus,
         reason: Option<&str>,
     ) -> Result<(), EngineError> {
+        if let (Some(graph_id), Some(graph_job)) = (self.job.graph_id, &self.graph_job) {
+            let status = graph_job
+                .operation
+                .status_on_success(graph_job.status_before);
+            graph_data::settle(&mut *tx, graph_id, self.job.id, status).await?;
+        }
+        // The job's status change last, just before the commit: it locks the project's
+        // job_day_counts rows, which every job's status change of the project waits for.
         let done =
             queue::finish(&mut *tx, self.job.id, self.job.lease_token, status, reason).await?;
         if !done {
             tx.rollback().await.ok();
             self.lease.mark_lost();
             return Err(EngineError::LeaseLost);
-        }
-        if let (Some(graph_id), Some(graph_job)) = (self.job.graph_id, &self.graph_job) {
-            let status = graph_job
-                .operation
-                .status_on_success(graph_job.status_before);
-            graph_data::settle(&mut *tx, graph_id, self.job.id, status).await?;
         }
         tx.commit().await?;
         self.finished = true;
