@@ -82,6 +82,7 @@ pub async fn submit(
     if op.supersedes() {
         let reason = format!("superseded by {} of the graph", op.job_name());
         graphs::fail_in_flight_jobs(&mut *tx, graph.id, &reason).await?;
+        backups::fail_running_backups(&mut *tx, graph.id).await?;
     }
     let job = graph_job(&graph, op.clone(), graph.status, who)?;
     jobs::insert_job(&mut *tx, &job)

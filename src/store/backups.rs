@@ -111,3 +111,17 @@ pub async fn delete_backup(conn: impl PgExecutor<'_>, id: Uuid) -> Result<(), St
         .await?;
     Ok(())
 }
+
+/// Marks the graph's unfinished backups failed (their job was superseded).
+pub async fn fail_running_backups(
+    conn: impl PgExecutor<'_>,
+    graph: Uuid,
+) -> Result<(), StoreError> {
+    sqlx::query!(
+        "UPDATE backups SET status = 'failed', end_time = now() WHERE graph_id = $1 AND status = 'backing_up'",
+        graph
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -465,3 +465,30 @@ async fn restart_supersedes_the_operation_in_flight() {
     );
     assert_eq!(app.graph(&id).await.1["graph"]["status"], "901");
 }
+
+#[tokio::test]
+async fn a_superseded_backup_ends_failed() {
+    let mut settings = crate::helpers::test_settings(&crate::helpers::fresh_database().await);
+    settings.worker.concurrency = 0;
+    let app = TestApp::spawn_with(settings).await;
+    let (_, created) = app.post("", Some(create_body("backup_superseded"))).await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    sqlx::query("UPDATE graphs SET status = 200, active_job_id = NULL")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE jobs SET status = 'success', end_time = now(), progress = 100")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(app.post(&format!("/{id}/backups"), None).await.0, 200);
+    let (_, backups) = app
+        .call(reqwest::Method::GET, &format!("/{id}/backups"), None)
+        .await;
+    assert_eq!(backups["backup_list"][0]["status"], "backing_up");
+    assert_eq!(app.post(&format!("/{id}/restart"), None).await.0, 200);
+    let (_, backups) = app
+        .call(reqwest::Method::GET, &format!("/{id}/backups"), None)
+        .await;
+    assert_eq!(backups["backup_list"][0]["status"], "failed");
+}
