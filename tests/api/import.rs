@@ -290,3 +290,147 @@ async fn a_taken_over_import_resumes_after_its_last_committed_line() {
         "no line loaded twice"
     );
 }
+
+#[tokio::test]
+async fn an_invalid_schema_fails_the_import_and_says_where() {
+    let (app, root) = app_with_fixtures().await;
+    std::fs::write(root.join("demo/bad.xml"), "<PMML><labels><label name=\"x\"><properties>\n<property name=\"p\" cardinality=\"single\" dataType=\"integer\"/>\n</properties></label></labels></PMML>").unwrap();
+    let graph = app.running_graph("bad_schema").await;
+    let body = json!({"schema_path": "demo/bad.xml", "vertexset_path": "demo/movies/vertices.csv"});
+    let job = app.operate(&graph, "import-graph", Some(body)).await;
+    assert_eq!(job["status"], "failed", "{job}");
+    let reason = job["fail_reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("GES.7070") && reason.contains("line 2") && reason.contains("integer"),
+        "{reason}"
+    );
+    assert_eq!(file(&job, "schema_path", 0)["status"], "failed");
+    assert!(
+        file(&job, "schema_path", 0)["cause"]
+            .as_str()
+            .unwrap()
+            .contains("integer")
+    );
+    assert_eq!(count(&app, "graph_vertices", &graph).await, 0);
+    assert_eq!(
+        app.graph(&graph).await.1["graph"]["status"],
+        "200",
+        "the graph is usable again"
+    );
+}
+
+/// Imports the clean vertices, then `edges` as an edge file with `parallel_edge`.
+async fn edges_after(
+    app: &TestApp,
+    root: &Path,
+    name: &str,
+    edges: &str,
+    parallel: Value,
+) -> (String, Vec<String>) {
+    std::fs::write(root.join(format!("demo/{name}.csv")), edges).unwrap();
+    let graph = app.running_graph(name).await;
+    let body = json!({"schema_path": "demo/movies/schema.xml", "vertexset_path": "demo/movies/vertices.csv"});
+    assert_eq!(
+        app.operate(&graph, "import-graph", Some(body)).await["status"],
+        "success"
+    );
+    let body = json!({"edgeset_path": format!("demo/{name}.csv"), "parallel_edge": parallel});
+    let job = app.operate(&graph, "import-graph", Some(body)).await;
+    assert_eq!(job["status"], "success", "{job}");
+    let rows: Vec<String> = sqlx::query_scalar(
+        "SELECT source || '>' || target || ':' || label || props::text FROM graph_edges WHERE graph_id = $1 ORDER BY seq",
+    )
+    .bind(uuid::Uuid::try_parse(&graph).unwrap())
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    (graph, rows)
+}
+
+#[tokio::test]
+async fn parallel_edges_are_allowed_ignored_or_overridden() {
+    let (app, root) = app_with_fixtures().await;
+    let edges = "u001,m001,rate,5,2021-03-04\nu001,m001,rate,3,2022-01-01\nu001,m001,friends\n";
+    let (_, allowed) = edges_after(&app, &root, "allowed", edges, json!({"action": "allow"})).await;
+    assert_eq!(allowed.len(), 3, "{allowed:?}");
+    let (_, ignored) =
+        edges_after(&app, &root, "ignored", edges, json!({"action": "ignore"})).await;
+    assert_eq!(
+        ignored,
+        ["u001>m001:rate[\"5\", \"2021-03-04\"]"],
+        "the first parallel edge stays"
+    );
+    let by_label = json!({"action": "ignore", "ignore_label": false});
+    let (_, labelled) = edges_after(&app, &root, "ignored_by_label", edges, by_label).await;
+    assert_eq!(
+        labelled.len(),
+        2,
+        "with labels compared, friends is not parallel to rate: {labelled:?}"
+    );
+    let (_, overridden) = edges_after(
+        &app,
+        &root,
+        "overridden",
+        edges,
+        json!({"action": "override"}),
+    )
+    .await;
+    assert_eq!(
+        overridden,
+        ["u001>m001:friends[]"],
+        "the last parallel edge wins"
+    );
+}
+
+#[tokio::test]
+async fn counts_and_progress_move_while_an_import_runs() {
+    let (app, root) = app_with_fixtures().await;
+    let lines: String = (0..60_000)
+        .map(|i| format!("n{i},user,name {i},F,{},{}\n", i % 90, i % 1000))
+        .collect();
+    std::fs::write(root.join("demo/many.csv"), lines).unwrap();
+    let graph = app.running_graph("watched").await;
+    let body = json!({"schema_path": "demo/movies/schema.xml", "vertexset_path": "demo/many.csv"});
+    let (_, accepted) = app
+        .post(&format!("/{graph}/import-graph"), Some(body))
+        .await;
+    let job = accepted["job_id"].as_str().unwrap().to_owned();
+    let mut seen_between = false;
+    loop {
+        let (_, now) = app
+            .call(
+                reqwest::Method::GET,
+                &format!("/{graph}/jobs/{job}/status"),
+                None,
+            )
+            .await;
+        let total = now["job_detail"]["vertexset_path"][0]["total_lines"]
+            .as_i64()
+            .unwrap_or(-1);
+        let progress = now["job_progress"].as_f64().unwrap();
+        if now["status"] == "running"
+            && total > 0
+            && total < 60_000
+            && progress > 0.0
+            && progress < 100.0
+        {
+            seen_between = true;
+        }
+        if now["status"] == "success" {
+            assert_eq!(
+                counts(&now["job_detail"]["vertexset_path"][0]),
+                (60_000, 60_000, 0, "success")
+            );
+            break;
+        }
+        assert!(
+            now["status"] == "running" || now["status"] == "pending",
+            "{now}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(
+        seen_between,
+        "a poller saw the counts and the progress between start and end"
+    );
+}
