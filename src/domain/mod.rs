@@ -3,6 +3,7 @@
 
 pub mod graph;
 pub mod job;
+pub mod producer;
 pub mod query;
 pub mod time;
 

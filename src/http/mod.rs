@@ -9,6 +9,7 @@ pub mod graph_view;
 pub mod graphs;
 pub mod job_view;
 pub mod jobs;
+pub mod producer;
 pub mod request_id;
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -21,6 +22,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(jobs::list_jobs)
         .service(backups::list_all_backups)
         .service(jobs::show_job)
+        // Job actions before {graph_id}/{action}, which would take "jobs" for a graph id.
+        .service(producer::cancel)
+        .service(producer::retry)
+        .service(producer::enqueue)
+        .service(producer::claim)
+        .service(producer::heartbeat)
+        .service(producer::complete)
         .service(graphs::create_graph)
         .service(graphs::list_graphs)
         .service(graphs::show_graph)

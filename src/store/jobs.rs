@@ -214,11 +214,12 @@ pub async fn find_job(
     Ok(jobs.pop())
 }
 
-/// Loads the file results of the `ImportGraph` jobs among `jobs`, in one query.
+/// Loads the file results of the `ImportGraph` jobs among `jobs`, and of producer jobs
+/// (any type but `GraphManagement`) that have files, in one query.
 pub async fn attach_files(conn: &mut PgConnection, jobs: &mut [Job]) -> Result<(), StoreError> {
     let ids: Vec<Uuid> = jobs
         .iter()
-        .filter(|j| j.job_name == IMPORT_GRAPH)
+        .filter(|j| j.job_name == IMPORT_GRAPH || j.job_type != super::queue::GRAPH_MANAGEMENT)
         .map(|j| j.id.0)
         .collect();
     if ids.is_empty() {
@@ -238,12 +239,8 @@ pub async fn attach_files(conn: &mut PgConnection, jobs: &mut [Job]) -> Result<(
     for row in rows {
         let job_id = row.job_id;
         let file = row.into_file()?;
-        if let Some(files) = jobs
-            .iter_mut()
-            .find(|j| j.id.0 == job_id)
-            .and_then(|j| j.files.as_mut())
-        {
-            files.push(file);
+        if let Some(job) = jobs.iter_mut().find(|j| j.id.0 == job_id) {
+            job.files.get_or_insert_with(Vec::new).push(file);
         }
     }
     Ok(())

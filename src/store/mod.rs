@@ -8,6 +8,7 @@ pub mod graphs;
 pub mod import_data;
 pub mod jobs;
 pub mod list;
+pub mod producer;
 pub mod queue;
 pub mod seed;
 

@@ -408,3 +408,67 @@ pub async fn notify(conn: impl PgExecutor<'_>, job_type: &str) -> Result<(), Sto
         .await?;
     Ok(())
 }
+
+/// What [`cancel`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelOutcome {
+    /// The job was pending: it is now `failed` with reason `cancelled` (and its graph, for a
+    /// graph operation, back to the operation's failure status).
+    Cancelled,
+    /// The job is running: `cancel_requested` is set; its worker ends it.
+    Requested,
+    /// The job had already ended; nothing changed.
+    Finished,
+    /// No such job in the project.
+    NotFound,
+}
+
+/// Cancels a job of `project` (the graph row locked first, per the lock order).
+pub async fn cancel(
+    conn: &mut PgConnection,
+    project: &str,
+    id: Uuid,
+) -> Result<CancelOutcome, StoreError> {
+    let mut tx = conn.begin().await?;
+    lock_graph_of(&mut tx, id).await?;
+    let status = sqlx::query_scalar!(
+        "SELECT status FROM jobs WHERE id = $1 AND project_id = $2 FOR NO KEY UPDATE",
+        id,
+        project,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let outcome = match status.as_deref() {
+        None => CancelOutcome::NotFound,
+        Some("pending") => {
+            let row = sqlx::query!(
+                "UPDATE jobs
+                 SET status = 'failed', end_time = greatest(now(), begin_time),
+                     fail_reason = 'cancelled', cancel_requested = true
+                 WHERE id = $1 AND status = 'pending'
+                 RETURNING job_type, graph_id, payload",
+                id,
+            )
+            .fetch_one(&mut *tx)
+            .await?;
+            if row.job_type == GRAPH_MANAGEMENT
+                && let Some(graph_id) = row.graph_id
+            {
+                undo_graph(&mut tx, id, graph_id, &row.payload).await?;
+            }
+            CancelOutcome::Cancelled
+        }
+        Some("running") => {
+            sqlx::query!(
+                "UPDATE jobs SET cancel_requested = true WHERE id = $1 AND status = 'running'",
+                id,
+            )
+            .execute(&mut *tx)
+            .await?;
+            CancelOutcome::Requested
+        }
+        Some(_) => CancelOutcome::Finished,
+    };
+    tx.commit().await?;
+    Ok(outcome)
+}

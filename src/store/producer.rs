@@ -1,0 +1,392 @@
+//! The producer API's SQL: jobs enqueued by other internal services, claimed and reported
+//! by their own workers over HTTP. Leases, the reaper and `finish` are the queue's
+//! ([`super::queue`]); what is here adds the project scope and idempotent enqueue.
+//!
+//! A producer's payload is stored wrapped, `{"producer": <payload>}`, so that any JSON
+//! value (even `{}` or `null`) makes a claimable job (the queue claims only jobs whose
+//! payload is a non-empty object).
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::StoreError;
+use super::jobs::{self, JobFile};
+use super::queue;
+use crate::domain::producer::NewProducerJob;
+use crate::domain::{JobId, JobStatus};
+
+/// The key of a producer's payload inside the stored payload.
+const PAYLOAD_KEY: &str = "producer";
+
+/// A producer's payload as stored.
+pub fn wrap_payload(payload: &Value) -> Value {
+    json!({ PAYLOAD_KEY: payload })
+}
+
+/// A producer's payload from the stored one.
+pub fn unwrap_payload(stored: &Value) -> Value {
+    stored.get(PAYLOAD_KEY).cloned().unwrap_or(Value::Null)
+}
+
+/// Who enqueues, for the jobs' record.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub created_by: String,
+    pub request_id: Option<String>,
+}
+
+/// Records `batch` as pending jobs of `project` in one statement (call it inside a
+/// transaction with the file rows). A job whose `idempotency_key` is already used in the
+/// project (before, or earlier in the batch) is not created: its answer is the existing
+/// job's id. Answers one id per job, in order. `related_graph` gets the id of the project's
+/// live graph of that name, if there is one.
+pub async fn enqueue(
+    conn: &mut PgConnection,
+    project: &str,
+    origin: &Origin,
+    batch: &[NewProducerJob],
+) -> Result<Vec<Uuid>, StoreError> {
+    // Rows are inserted in key order, so concurrent batches sharing keys take the keys'
+    // index entries in one order and wait for each other instead of deadlocking.
+    let ids: Vec<Uuid> = batch.iter().map(|_| Uuid::now_v7()).collect();
+    let graph_names: Vec<Option<String>> = batch.iter().map(|j| j.related_graph.clone()).collect();
+    let types: Vec<String> = batch.iter().map(|j| j.job_type.clone()).collect();
+    let names: Vec<String> = batch.iter().map(|j| j.job_name.clone()).collect();
+    let payloads: Vec<Value> = batch.iter().map(|j| wrap_payload(&j.payload)).collect();
+    let run_after: Vec<Option<DateTime<Utc>>> = batch.iter().map(|j| j.run_after).collect();
+    let max_attempts: Vec<i32> = batch.iter().map(|j| j.max_attempts).collect();
+    let priorities: Vec<i32> = batch.iter().map(|j| j.priority).collect();
+    let keys: Vec<Option<String>> = batch.iter().map(|j| j.idempotency_key.clone()).collect();
+    let inserted: HashSet<Uuid> = sqlx::query_scalar!(
+        r#"INSERT INTO jobs (id, project_id, graph_id, graph_name, job_type, job_name, status,
+                             begin_time, progress, created_by, request_id, payload, run_after,
+                             max_attempts, priority, idempotency_key)
+           SELECT i.id, $1, g.id, i.graph_name, i.job_type, i.job_name, 'pending',
+                  now(), 0, $11, $12, i.payload, coalesce(i.run_after, now()),
+                  i.max_attempts, i.priority, i.idempotency_key
+           FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::jsonb[],
+                       $7::timestamptz[], $8::int[], $9::int[], $10::text[])
+                AS i (id, graph_name, job_type, job_name, payload, run_after, max_attempts,
+                      priority, idempotency_key)
+           LEFT JOIN graphs g
+                  ON g.project_id = $1 AND g.name = i.graph_name AND g.status <> 400
+           ORDER BY i.idempotency_key NULLS LAST
+           ON CONFLICT (project_id, idempotency_key) WHERE idempotency_key IS NOT NULL
+              DO NOTHING
+           RETURNING id"#,
+        project,
+        &ids,
+        &graph_names as &[Option<String>],
+        &types,
+        &names,
+        &payloads,
+        &run_after as &[Option<DateTime<Utc>>],
+        &max_attempts,
+        &priorities,
+        &keys as &[Option<String>],
+        origin.created_by,
+        origin.request_id,
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .collect();
+
+    // Jobs not inserted had a key already taken: answer the job holding it.
+    let taken: Vec<String> = batch
+        .iter()
+        .zip(&ids)
+        .filter(|(_, id)| !inserted.contains(id))
+        .filter_map(|(job, _)| job.idempotency_key.clone())
+        .collect();
+    let mut existing = HashMap::new();
+    if !taken.is_empty() {
+        let rows = sqlx::query!(
+            r#"SELECT id, idempotency_key AS "key!" FROM jobs
+               WHERE project_id = $1 AND idempotency_key = ANY($2)"#,
+            project,
+            &taken,
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        existing.extend(rows.into_iter().map(|r| (r.key, r.id)));
+    }
+    let mut answer = Vec::with_capacity(batch.len());
+    for (job, id) in batch.iter().zip(&ids) {
+        if inserted.contains(id) {
+            if !job.files.is_empty() {
+                jobs::replace_files(&mut *conn, JobId(*id), &job.files).await?;
+            }
+            answer.push(*id);
+        } else {
+            let key = job.idempotency_key.as_deref().unwrap_or_default();
+            let found = existing.get(key).copied().ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "idempotency key {key:?} neither inserted nor found"
+                ))
+            })?;
+            answer.push(found);
+        }
+    }
+    let distinct: HashSet<&str> = batch.iter().map(|j| j.job_type.as_str()).collect();
+    for job_type in distinct {
+        queue::notify(&mut *conn, job_type).await?;
+    }
+    Ok(answer)
+}
+
+/// A job leased to a producer's worker.
+#[derive(Debug, Clone)]
+pub struct ProducerClaim {
+    pub id: Uuid,
+    pub job_type: String,
+    pub job_name: String,
+    pub graph_name: Option<String>,
+    pub payload: Value,
+    pub attempt: i32,
+    pub max_attempts: i32,
+    pub lease_token: Uuid,
+    pub lease_expires_at: DateTime<Utc>,
+    pub cancel_requested: bool,
+}
+
+/// [`queue::claim`] within one project: up to `limit` pending jobs of `job_types`, highest
+/// priority first, leased to `worker_id` for `lease`. The payload answered is the
+/// producer's (unwrapped).
+pub async fn claim(
+    conn: &mut PgConnection,
+    project: &str,
+    worker_id: &str,
+    job_types: &[String],
+    limit: i64,
+    lease: Duration,
+) -> Result<Vec<ProducerClaim>, StoreError> {
+    let mut jobs = sqlx::query_as!(
+        ProducerClaim,
+        r#"WITH picked AS MATERIALIZED (
+               SELECT c.id
+               FROM unnest($3::text[]) AS t (job_type)
+               CROSS JOIN LATERAL (
+                   SELECT id, priority, run_after FROM jobs
+                   WHERE status = 'pending' AND job_type = t.job_type AND run_after <= now()
+                     AND project_id = $1
+                     AND jsonb_typeof(payload) = 'object' AND payload <> '{}'::jsonb
+                   ORDER BY priority DESC, run_after, id
+                   LIMIT $4
+                   FOR UPDATE SKIP LOCKED) AS c
+               ORDER BY c.priority DESC, c.run_after, c.id
+               LIMIT $4)
+           UPDATE jobs j
+           SET status = 'running', attempt = j.attempt + 1, lease_token = gen_random_uuid(),
+               lease_expires_at = now() + make_interval(secs => $5), worker_id = $2,
+               started_at = coalesce(j.started_at, now())
+           FROM picked
+           WHERE j.id = picked.id
+           RETURNING j.id, j.job_type, j.job_name, j.graph_name, j.payload, j.attempt,
+                     j.max_attempts, j.lease_token AS "lease_token!",
+                     j.lease_expires_at AS "lease_expires_at!", j.cancel_requested"#,
+        project,
+        worker_id,
+        job_types,
+        limit,
+        lease.as_secs_f64(),
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for job in &mut jobs {
+        job.payload = unwrap_payload(&job.payload);
+    }
+    Ok(jobs)
+}
+
+/// Whether a fenced write may go ahead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fence {
+    /// The job is running under this lease; its row is locked for the transaction.
+    Held,
+    /// The job exists but the lease is not (or no longer) this one.
+    Stale,
+    /// No such job in the project.
+    NotFound,
+}
+
+/// Locks the job of `project` and checks `lease_token` holds it.
+async fn fence(
+    conn: &mut PgConnection,
+    project: &str,
+    id: Uuid,
+    lease_token: Uuid,
+) -> Result<Fence, StoreError> {
+    let row = sqlx::query!(
+        "SELECT status, lease_token FROM jobs WHERE id = $1 AND project_id = $2
+         FOR NO KEY UPDATE",
+        id,
+        project,
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(match row {
+        None => Fence::NotFound,
+        Some(r) if r.status == "running" && r.lease_token == Some(lease_token) => Fence::Held,
+        Some(_) => Fence::Stale,
+    })
+}
+
+/// What a heartbeat learnt.
+#[derive(Debug, Clone, Copy)]
+pub struct Beat {
+    pub cancel_requested: bool,
+    pub lease_expires_at: DateTime<Utc>,
+}
+
+/// Renews the lease for `lease`, records `progress` (never backwards) and, when given,
+/// the file results, in one transaction; fenced by the lease token.
+pub async fn heartbeat(
+    conn: &mut PgConnection,
+    project: &str,
+    id: Uuid,
+    lease_token: Uuid,
+    lease: Duration,
+    progress: Option<f32>,
+    files: Option<&[JobFile]>,
+) -> Result<Result<Beat, Fence>, StoreError> {
+    let mut tx = sqlx::Acquire::begin(&mut *conn).await?;
+    let held = fence(&mut tx, project, id, lease_token).await?;
+    if held != Fence::Held {
+        tx.rollback().await?;
+        return Ok(Err(held));
+    }
+    let Some(cancel_requested) =
+        queue::heartbeat(&mut *tx, id, lease_token, lease, progress).await?
+    else {
+        tx.rollback().await?;
+        return Ok(Err(Fence::Stale));
+    };
+    if let Some(files) = files {
+        jobs::replace_files(&mut tx, JobId(id), files).await?;
+    }
+    let lease_expires_at = sqlx::query_scalar!(
+        r#"SELECT lease_expires_at AS "at!" FROM jobs WHERE id = $1"#,
+        id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(Beat {
+        cancel_requested,
+        lease_expires_at,
+    }))
+}
+
+/// Ends the job with a final `status` ([`queue::finish`]) and, when given, its file
+/// results, in one transaction; fenced by the lease token.
+pub async fn complete(
+    conn: &mut PgConnection,
+    project: &str,
+    id: Uuid,
+    lease_token: Uuid,
+    status: JobStatus,
+    fail_reason: Option<&str>,
+    files: Option<&[JobFile]>,
+) -> Result<Result<(), Fence>, StoreError> {
+    let mut tx = sqlx::Acquire::begin(&mut *conn).await?;
+    let held = fence(&mut tx, project, id, lease_token).await?;
+    if held != Fence::Held {
+        tx.rollback().await?;
+        return Ok(Err(held));
+    }
+    if let Some(files) = files {
+        jobs::replace_files(&mut tx, JobId(id), files).await?;
+    }
+    if !queue::finish(&mut *tx, id, lease_token, status, fail_reason).await? {
+        tx.rollback().await?;
+        return Ok(Err(Fence::Stale));
+    }
+    tx.commit().await?;
+    Ok(Ok(()))
+}
+
+/// A job as a retry needs it.
+#[derive(Debug, Clone)]
+pub struct RetrySource {
+    pub id: Uuid,
+    pub status: String,
+    pub job_type: String,
+    pub job_name: String,
+    pub graph_id: Option<Uuid>,
+    pub graph_name: Option<String>,
+    pub payload: Value,
+    pub max_attempts: i32,
+    pub priority: i32,
+}
+
+/// The job `id` of `project`, for a retry.
+pub async fn retry_source(
+    conn: &mut PgConnection,
+    project: &str,
+    id: Uuid,
+) -> Result<Option<RetrySource>, StoreError> {
+    let row = sqlx::query_as!(
+        RetrySource,
+        "SELECT id, status, job_type, job_name, graph_id, graph_name, payload, max_attempts,
+                priority
+         FROM jobs WHERE id = $1 AND project_id = $2",
+        id,
+        project,
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row)
+}
+
+/// A new pending job with the type, name, graph and payload of `old`, linked to it by
+/// `retry_of` (the graph id is looked up again: the graph may have gone). Answers its id.
+pub async fn insert_retry(
+    conn: &mut PgConnection,
+    project: &str,
+    old: &RetrySource,
+    origin: &Origin,
+) -> Result<Uuid, StoreError> {
+    let id = Uuid::now_v7();
+    sqlx::query!(
+        "INSERT INTO jobs (id, project_id, graph_id, graph_name, job_type, job_name, status,
+                           begin_time, progress, created_by, request_id, payload, max_attempts,
+                           priority, retry_of)
+         VALUES ($1, $2,
+                 (SELECT g.id FROM graphs g
+                  WHERE g.project_id = $2 AND g.name = $3 AND g.status <> 400),
+                 $3, $4, $5, 'pending', now(), 0, $6, $7, $8, $9, $10, $11)",
+        id,
+        project,
+        old.graph_name,
+        old.job_type,
+        old.job_name,
+        origin.created_by,
+        origin.request_id,
+        old.payload,
+        old.max_attempts,
+        old.priority,
+        old.id,
+    )
+    .execute(&mut *conn)
+    .await?;
+    queue::notify(&mut *conn, &old.job_type).await?;
+    Ok(id)
+}
+
+/// Links a job made by a retry to the job it retries.
+pub async fn set_retry_of(
+    conn: &mut PgConnection,
+    id: Uuid,
+    retry_of: Uuid,
+) -> Result<(), StoreError> {
+    sqlx::query!("UPDATE jobs SET retry_of = $2 WHERE id = $1", id, retry_of)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
