@@ -20,7 +20,7 @@ use crate::domain::producer::{
     self, ClaimRequest, CompleteRequest, HeartbeatRequest, JobRequest, MAX_BATCH, MAX_CLAIM,
 };
 use crate::domain::{JobId, ParamError};
-use crate::ops;
+use crate::ops::{self, OpError};
 use crate::store::StoreError;
 use crate::store::producer::{self as store, Fence, Origin};
 use crate::store::queue::{self, CancelOutcome};
@@ -43,6 +43,16 @@ fn wrong_state(message: &str) -> ApiError {
 fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(bytes)
         .map_err(|e| ApiError::bad_request("GES.0001", format!("invalid request body: {e}")))
+}
+
+/// A second retry of the same job is a 409.
+fn retried(err: StoreError) -> ApiError {
+    match err {
+        StoreError::Duplicate(c) if c == "jobs_one_retry" => {
+            wrong_state("the job has already been retried")
+        }
+        other => other.into(),
+    }
 }
 
 fn job_id(raw: &str) -> Result<Uuid, ApiError> {
@@ -298,12 +308,12 @@ pub async fn retry(
             other => other,
         };
         drop(conn);
-        let new_id = ops::submit(&pool, &project, graph, op, &requester(&caller, &request_id))
-            .await?
-            .0;
-        let mut conn = pool.acquire().await.map_err(StoreError::from)?;
-        store::set_retry_of(&mut conn, new_id, old.id).await?;
-        new_id
+        let who = requester(&caller, &request_id);
+        match ops::submit_retry(&pool, &project, graph, op, &who, old.id).await {
+            Ok(job) => job.0,
+            Err(OpError::Store(err)) => return Err(retried(err)),
+            Err(other) => return Err(other.into()),
+        }
     } else {
         let mut tx = pool.begin().await.map_err(StoreError::from)?;
         let new_id = store::insert_retry(
@@ -312,7 +322,8 @@ pub async fn retry(
             &old,
             &origin(&caller, &request_id),
         )
-        .await?;
+        .await
+        .map_err(retried)?;
         tx.commit().await.map_err(StoreError::from)?;
         new_id
     };

@@ -10,7 +10,7 @@ use crate::domain::graph::{self, GraphJobPayload, InFlight, Operation, Version};
 use crate::domain::{JobId, JobStatus, ProjectId};
 use crate::store::backups::{self, Backup};
 use crate::store::graphs::{self, Graph};
-use crate::store::{NewJob, StoreError, jobs};
+use crate::store::{NewJob, StoreError, jobs, producer};
 
 /// The `job_type` of graph operations.
 pub const GRAPH_MANAGEMENT: &str = "GraphManagement";
@@ -68,6 +68,30 @@ pub async fn submit(
     op: Operation,
     who: &Requester,
 ) -> Result<JobId, OpError> {
+    submit_job(pool, project, graph_id, op, who, None).await
+}
+
+/// [`submit`] of a retry of the failed job `retry_of`: the new job links to it, in the same
+/// transaction (a job is retried at most once: `Store(Duplicate("jobs_one_retry"))`).
+pub async fn submit_retry(
+    pool: &PgPool,
+    project: &ProjectId,
+    graph_id: Uuid,
+    op: Operation,
+    who: &Requester,
+    retry_of: Uuid,
+) -> Result<JobId, OpError> {
+    submit_job(pool, project, graph_id, op, who, Some(retry_of)).await
+}
+
+async fn submit_job(
+    pool: &PgPool,
+    project: &ProjectId,
+    graph_id: Uuid,
+    op: Operation,
+    who: &Requester,
+    retry_of: Option<Uuid>,
+) -> Result<JobId, OpError> {
     let mut tx = pool.begin().await.map_err(StoreError::from)?;
     let graph = graphs::lock_graph(&mut tx, project, graph_id)
         .await?
@@ -88,6 +112,9 @@ pub async fn submit(
     jobs::insert_job(&mut *tx, &job)
         .await
         .map_err(|e| busy(e, graph.status))?;
+    if let Some(old) = retry_of {
+        producer::set_retry_of(&mut tx, job.id.0, old).await?;
+    }
     if let Operation::Backup { backup_id } = op {
         backups::insert_backup(&mut *tx, &new_backup(&graph, backup_id, job.id)).await?;
     }

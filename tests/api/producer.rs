@@ -584,7 +584,14 @@ async fn a_failed_producer_job_is_retried_as_a_new_job() {
     assert_eq!(body["retry_of"], id.as_str());
     let new_id = body["job_id"].as_str().unwrap().to_owned();
     assert_ne!(new_id, id);
+    // A job is retried once.
+    let (status, body) = app.public_action(&id, "retry").await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (409, Some("GES.7010"))
+    );
     let again = app.claim(1, 30).await;
+    assert_eq!(again.len(), 1);
     assert_eq!(again[0]["job_id"], new_id.as_str());
     assert_eq!(again[0]["job_name"], "r");
     assert_eq!(again[0]["payload"], json!({"report": "r"}));
