@@ -84,6 +84,16 @@ pub async fn migrate(url: &str, patience: Duration) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The newest migration version this build carries.
+pub fn latest_migration() -> i64 {
+    migrations::migrations::runner()
+        .get_migrations()
+        .iter()
+        .map(|m| i64::from(m.version()))
+        .max()
+        .unwrap_or(0)
+}
+
 /// A pool that connects lazily and reconnects by itself after an outage; a request that
 /// cannot get a connection within `acquire_timeout_secs` fails as "unavailable".
 pub fn pool(url: &str, settings: &DatabaseSettings) -> anyhow::Result<PgPool> {

@@ -7,6 +7,7 @@ pub mod extract;
 pub mod graph_ops;
 pub mod graph_view;
 pub mod graphs;
+pub mod health;
 pub mod job_view;
 pub mod jobs;
 pub mod producer;
@@ -19,7 +20,9 @@ pub use error::ApiError;
 /// Registers every route of the API.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     // Literal segments (jobs, backups) are registered before the {graph_id} patterns.
-    cfg.service(jobs::list_jobs)
+    cfg.service(health::live)
+        .service(health::ready)
+        .service(jobs::list_jobs)
         .service(backups::list_all_backups)
         .service(jobs::show_job)
         // Job actions before {graph_id}/{action}, which would take "jobs" for a graph id.

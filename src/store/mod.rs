@@ -5,6 +5,7 @@ pub mod backups;
 pub mod graph_data;
 pub mod graph_export;
 pub mod graphs;
+pub mod health;
 pub mod import_data;
 pub mod jobs;
 pub mod list;

@@ -87,3 +87,35 @@ async fn a_database_outage_answers_503_and_the_service_recovers_by_itself() {
         "the service answers again once the database is back"
     );
 }
+
+#[tokio::test]
+async fn health_answers_without_a_token_and_readiness_follows_the_database() {
+    let url = fresh_database().await;
+    let (proxy, proxied) = Proxy::in_front_of(&url).await;
+    let mut settings = test_settings(&proxied);
+    settings.database.acquire_timeout_secs = 1;
+    let app = TestApp::spawn_with(settings).await;
+    assert_eq!(
+        app.get("/health/live", None).await,
+        (200, serde_json::json!({"status": "up"}))
+    );
+    let (status, ready) = app.get("/health/ready", None).await;
+    assert_eq!(status, 200, "{ready}");
+    assert_eq!(
+        ready["migrations"]["applied"],
+        ready["migrations"]["expected"]
+    );
+    proxy.cut().await;
+    let (status, ready) = app.get("/health/ready", None).await;
+    assert_eq!(
+        (status, ready["database"].as_str()),
+        (503, Some("down")),
+        "{ready}"
+    );
+    assert_eq!(
+        app.get("/health/live", None).await.0,
+        200,
+        "alive while the database is away"
+    );
+    proxy.restore();
+}
