@@ -166,42 +166,24 @@ pub async fn claim(
     limit: i64,
     lease: Duration,
 ) -> Result<Vec<ProducerClaim>, StoreError> {
-    let mut jobs = sqlx::query_as!(
-        ProducerClaim,
-        r#"WITH picked AS MATERIALIZED (
-               SELECT c.id
-               FROM unnest($3::text[]) AS t (job_type)
-               CROSS JOIN LATERAL (
-                   SELECT id, priority, run_after FROM jobs
-                   WHERE status = 'pending' AND job_type = t.job_type AND run_after <= now()
-                     AND project_id = $1
-                     AND jsonb_typeof(payload) = 'object' AND payload <> '{}'::jsonb
-                   ORDER BY priority DESC, run_after, id
-                   LIMIT $4
-                   FOR UPDATE SKIP LOCKED) AS c
-               ORDER BY c.priority DESC, c.run_after, c.id
-               LIMIT $4)
-           UPDATE jobs j
-           SET status = 'running', attempt = j.attempt + 1, lease_token = gen_random_uuid(),
-               lease_expires_at = now() + make_interval(secs => $5), worker_id = $2,
-               started_at = coalesce(j.started_at, now())
-           FROM picked
-           WHERE j.id = picked.id
-           RETURNING j.id, j.job_type, j.job_name, j.graph_name, j.payload, j.attempt,
-                     j.max_attempts, j.lease_token AS "lease_token!",
-                     j.lease_expires_at AS "lease_expires_at!", j.cancel_requested"#,
-        project,
-        worker_id,
-        job_types,
-        limit,
-        lease.as_secs_f64(),
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    for job in &mut jobs {
-        job.payload = unwrap_payload(&job.payload);
-    }
-    Ok(jobs)
+    let types: Vec<&str> = job_types.iter().map(String::as_str).collect();
+    let claimed =
+        queue::claim_in(&mut *conn, Some(project), worker_id, &types, limit, lease).await?;
+    Ok(claimed
+        .into_iter()
+        .map(|job| ProducerClaim {
+            id: job.id,
+            job_type: job.job_type,
+            job_name: job.job_name,
+            graph_name: job.graph_name,
+            payload: unwrap_payload(&job.payload),
+            attempt: job.attempt,
+            max_attempts: job.max_attempts,
+            lease_token: job.lease_token,
+            lease_expires_at: job.lease_expires_at,
+            cancel_requested: job.cancel_requested,
+        })
+        .collect())
 }
 
 /// Whether a fenced write may go ahead.

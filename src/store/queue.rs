@@ -43,6 +43,7 @@ pub struct ClaimedJob {
     pub attempt: i32,
     pub max_attempts: i32,
     pub lease_token: Uuid,
+    pub lease_expires_at: chrono::DateTime<chrono::Utc>,
     pub cancel_requested: bool,
 }
 
@@ -74,6 +75,18 @@ pub async fn claim(
     limit: i64,
     lease: Duration,
 ) -> Result<Vec<ClaimedJob>, StoreError> {
+    claim_in(conn, None, worker_id, job_types, limit, lease).await
+}
+
+/// [`claim`], limited to one project when `project` is given (the producer API).
+pub async fn claim_in(
+    conn: impl PgExecutor<'_>,
+    project: Option<&str>,
+    worker_id: &str,
+    job_types: &[&str],
+    limit: i64,
+    lease: Duration,
+) -> Result<Vec<ClaimedJob>, StoreError> {
     let types: Vec<String> = job_types.iter().map(|t| (*t).to_owned()).collect();
     let jobs = sqlx::query_as!(
         ClaimedJob,
@@ -83,6 +96,7 @@ pub async fn claim(
                CROSS JOIN LATERAL (
                    SELECT id, priority, run_after FROM jobs
                    WHERE status = 'pending' AND job_type = t.job_type AND run_after <= now()
+                     AND ($5::text IS NULL OR project_id = $5)
                      AND jsonb_typeof(payload) = 'object' AND payload <> '{}'::jsonb
                    ORDER BY priority DESC, run_after, id
                    LIMIT $3
@@ -97,11 +111,12 @@ pub async fn claim(
            WHERE j.id = picked.id
            RETURNING j.id, j.project_id, j.job_type, j.job_name, j.graph_id, j.graph_name,
                      j.payload, j.attempt, j.max_attempts, j.lease_token AS "lease_token!",
-                     j.cancel_requested"#,
+                     j.lease_expires_at AS "lease_expires_at!", j.cancel_requested"#,
         worker_id,
         &types,
         limit,
         secs(lease),
+        project,
     )
     .fetch_all(conn)
     .await?;
