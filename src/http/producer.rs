@@ -41,8 +41,16 @@ fn wrong_state(message: &str) -> ApiError {
 }
 
 fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::bad_request("GES.0001", format!("invalid request body: {e}")))
+    serde_json::from_slice(bytes).map_err(invalid_body)
+}
+
+/// The body, already read as JSON, as its request type.
+fn from_value<T: DeserializeOwned>(body: Value) -> Result<T, ApiError> {
+    serde_json::from_value(body).map_err(invalid_body)
+}
+
+fn invalid_body(err: serde_json::Error) -> ApiError {
+    ApiError::bad_request("GES.0001", format!("invalid request body: {err}"))
 }
 
 /// A second retry of the same job is a 409.
@@ -94,9 +102,9 @@ pub async fn enqueue(
     let body: Value = parse(&bytes)?;
     let single = body.get("jobs").is_none();
     let requests: Vec<JobRequest> = if single {
-        vec![parse(&bytes)?]
+        vec![from_value(body)?]
     } else {
-        parse::<BatchRequest>(&bytes)?.jobs
+        from_value::<BatchRequest>(body)?.jobs
     };
     if requests.is_empty() || requests.len() > MAX_BATCH {
         return Err(ParamError::new("jobs", format!("1 to {MAX_BATCH} jobs")).into());

@@ -70,6 +70,25 @@ impl TestApp {
         id
     }
 
+    /// Creates a graph and, with no workers to run its create job, marks the graph running
+    /// and the job done directly; answers the graph's id.
+    pub async fn running_graph_by_hand(&self, name: &str) -> String {
+        let (status, created) = self.post("", Some(create_body(name))).await;
+        assert_eq!(status, 200, "{created}");
+        let id = uuid::Uuid::try_parse(created["id"].as_str().unwrap()).unwrap();
+        sqlx::query("UPDATE graphs SET status = 200, active_job_id = NULL WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE jobs SET status = 'success', end_time = now(), progress = 100 WHERE graph_id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .unwrap();
+        id.simple().to_string()
+    }
+
     /// Runs an operation to its end; answers the job object.
     pub async fn operate(&self, graph: &str, action: &str, body: Option<Value>) -> Value {
         let (status, accepted) = self.post(&format!("/{graph}/{action}"), body).await;
@@ -428,19 +447,8 @@ async fn racing_operations_on_one_graph_accept_exactly_one() {
 #[tokio::test]
 async fn restart_supersedes_the_operation_in_flight() {
     // No workers: the export stays pending, standing for a long job.
-    let mut settings = crate::helpers::test_settings(&crate::helpers::fresh_database().await);
-    settings.worker.concurrency = 0;
-    let app = TestApp::spawn_with(settings).await;
-    let (_, created) = app.post("", Some(create_body("superseded"))).await;
-    let id = created["id"].as_str().unwrap().to_owned();
-    sqlx::query("UPDATE graphs SET status = 200, active_job_id = NULL")
-        .execute(&app.pool)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE jobs SET status = 'success', end_time = now(), progress = 100")
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    let app = TestApp::spawn_reader().await;
+    let id = app.running_graph_by_hand("superseded").await;
     let export = json!({"graph_export_path": "b/out", "edge_set_name": "e", "vertex_set_name": "v", "schema_name": "s"});
     let (status, export) = app.post(&format!("/{id}/export-graph"), Some(export)).await;
     assert_eq!(status, 200, "{export}");
@@ -468,19 +476,8 @@ async fn restart_supersedes_the_operation_in_flight() {
 
 #[tokio::test]
 async fn a_superseded_backup_ends_failed() {
-    let mut settings = crate::helpers::test_settings(&crate::helpers::fresh_database().await);
-    settings.worker.concurrency = 0;
-    let app = TestApp::spawn_with(settings).await;
-    let (_, created) = app.post("", Some(create_body("backup_superseded"))).await;
-    let id = created["id"].as_str().unwrap().to_owned();
-    sqlx::query("UPDATE graphs SET status = 200, active_job_id = NULL")
-        .execute(&app.pool)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE jobs SET status = 'success', end_time = now(), progress = 100")
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    let app = TestApp::spawn_reader().await;
+    let id = app.running_graph_by_hand("backup_superseded").await;
     assert_eq!(app.post(&format!("/{id}/backups"), None).await.0, 200);
     let (_, backups) = app
         .call(reqwest::Method::GET, &format!("/{id}/backups"), None)

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use crate::graphs::create_body;
 use crate::helpers::{TestApp, fresh_database, storage_root, test_settings};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/movies");
@@ -231,17 +230,8 @@ async fn a_taken_over_import_resumes_after_its_last_committed_line() {
     let mut settings = test_settings(&url);
     settings.worker.concurrency = 0;
     let app = TestApp::spawn_with(settings.clone()).await;
-    let (_, created) = app.post("", Some(create_body("resumed"))).await;
-    let graph = created["id"].as_str().unwrap().to_owned();
+    let graph = app.running_graph_by_hand("resumed").await;
     let graph_uuid = uuid::Uuid::try_parse(&graph).unwrap();
-    sqlx::query("UPDATE graphs SET status = 200, active_job_id = NULL")
-        .execute(&app.pool)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE jobs SET status = 'success', end_time = now(), progress = 100")
-        .execute(&app.pool)
-        .await
-        .unwrap();
     let body = json!({"schema_path": "demo/movies/schema.xml", "vertexset_path": "demo/movies/vertices.csv"});
     let (status, accepted) = app
         .post(&format!("/{graph}/import-graph"), Some(body))
