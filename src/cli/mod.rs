@@ -48,6 +48,16 @@ pub enum Command {
     },
     /// Fill the store with realistic, deterministic jobs.
     Seed(seed::SeedArgs),
+    /// EXPLAIN every statement shape of the job list on this database; fails on a
+    /// sequential scan or a sort of the jobs table.
+    CheckPlans {
+        /// Project whose statistics the plans use.
+        #[arg(long)]
+        project: String,
+        /// The deep offset to explain beside offset 0.
+        #[arg(long, default_value_t = 900_000)]
+        deep_offset: i64,
+    },
 }
 
 impl Cli {
@@ -88,8 +98,51 @@ impl Cli {
                 })
                 .await
             }
+            Command::CheckPlans {
+                project,
+                deep_offset,
+            } => {
+                let project = ProjectId::parse(&project).context("--project")?;
+                let db_settings = settings.database.clone();
+                with_database(&settings, move |url| async move {
+                    check_plans(&url, &db_settings, &project, deep_offset).await
+                })
+                .await
+            }
         }
     }
+}
+
+/// Prints every bad plan of the list statements; an error when there is one.
+async fn check_plans(
+    url: &str,
+    db_settings: &crate::config::DatabaseSettings,
+    project: &ProjectId,
+    deep_offset: i64,
+) -> anyhow::Result<()> {
+    let pool = db::pool(url, db_settings)?;
+    let mut conn = pool.acquire().await?;
+    let checks = crate::store::plans::check_list_plans(&mut conn, project, deep_offset).await?;
+    let bad: Vec<_> = checks.iter().filter(|c| c.problem.is_some()).collect();
+    for check in &bad {
+        println!(
+            "{}: {}",
+            check.shape,
+            check.problem.as_deref().unwrap_or_default()
+        );
+    }
+    anyhow::ensure!(
+        bad.is_empty(),
+        "{} of {} plans are bad",
+        bad.len(),
+        checks.len()
+    );
+    println!(
+        "{} plans checked (16 filter shapes x 2 offsets x count/page x custom/generic): \
+         no sequential scan or sort of jobs",
+        checks.len()
+    );
+    Ok(())
 }
 
 /// Locates and migrates the database, runs `work` with its URL, then stops a private server.

@@ -33,10 +33,13 @@ pub const JOB_NAMES: [&str; 14] = [
 /// Options of `jobcenter seed`.
 #[derive(Debug, Clone, Args)]
 pub struct SeedArgs {
-    /// Project to fill.
+    /// Project to fill; with --projects N, the prefix of N projects `<prefix>0001`...
     #[arg(long)]
     pub project: String,
-    /// Number of jobs.
+    /// Spread the jobs over this many projects, named --project plus a number (`p0001`).
+    #[arg(long)]
+    pub projects: Option<u32>,
+    /// Number of jobs (in all projects together).
     #[arg(long)]
     pub jobs: u64,
     /// Number of distinct graphs.
@@ -60,31 +63,51 @@ fn parse_until(raw: &str) -> Result<NaiveDate, String> {
     crate::domain::time::parse_date(raw).ok_or_else(|| "expected yyyy-MM-dd".to_owned())
 }
 
-/// Generates and loads the jobs, printing progress, then each graph's name and id.
+/// Generates and loads the jobs, printing progress, then each graph's name and id (of the
+/// last project seeded).
 pub async fn run(pool: &PgPool, args: &SeedArgs) -> anyhow::Result<()> {
-    let project = ProjectId::parse(&args.project).context("--project")?;
     anyhow::ensure!(
-        args.graphs >= 1 && args.days >= 1 && args.batch >= 1,
-        "--graphs, --days and --batch must be at least 1"
+        args.graphs >= 1 && args.days >= 1 && args.batch >= 1 && args.projects != Some(0),
+        "--graphs, --days, --batch and --projects must be at least 1"
     );
     let until = start_of_day(args.until.unwrap_or_else(|| Utc::now().date_naive()));
-    let mut generator = Generator::new(project, args, until);
     let started = Instant::now();
     let mut done = 0u64;
-    while done < args.jobs {
-        let n = (args.jobs - done).min(args.batch as u64) as usize;
-        let (jobs, files) = generator.batch(n);
-        let mut tx = pool.begin().await?;
-        store::seed::copy_jobs(&mut tx, &jobs, &files).await?;
-        tx.commit().await?;
-        done += n as u64;
-        let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-9);
-        eprintln!("seeded {done}/{} jobs ({rate:.0} jobs/s)", args.jobs);
+    let mut graphs = Vec::new();
+    let projects = args.projects.unwrap_or(1);
+    for index in 0..projects {
+        let project = project_name(args, index)?;
+        // Every project gets an equal share; the first ones take the remainder.
+        let share = args.jobs / u64::from(projects)
+            + u64::from(u64::from(index) < args.jobs % u64::from(projects));
+        let mut generator = Generator::new(project, args, until);
+        let mut left = share;
+        while left > 0 {
+            let n = left.min(args.batch as u64) as usize;
+            let (jobs, files) = generator.batch(n);
+            let mut tx = pool.begin().await?;
+            store::seed::copy_jobs(&mut tx, &jobs, &files).await?;
+            tx.commit().await?;
+            left -= n as u64;
+            done += n as u64;
+            let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-9);
+            eprintln!("seeded {done}/{} jobs ({rate:.0} jobs/s)", args.jobs);
+        }
+        graphs = generator.graphs;
     }
-    for (id, name) in &generator.graphs {
+    for (id, name) in &graphs {
         println!("{name} {}", id.simple());
     }
     Ok(())
+}
+
+/// `--project` itself, or with `--projects` the prefix numbered from 1 (`p0001`).
+fn project_name(args: &SeedArgs, index: u32) -> anyhow::Result<ProjectId> {
+    let name = match args.projects {
+        None => args.project.clone(),
+        Some(_) => format!("{}{:04}", args.project, index + 1),
+    };
+    ProjectId::parse(&name).context("--project")
 }
 
 /// Deterministic job generator.
@@ -99,9 +122,10 @@ pub struct Generator {
 }
 
 impl Generator {
-    /// A generator for `project`, seeded by `args.seed`.
+    /// A generator for `project`, seeded by `args.seed` and the project's name (so two
+    /// projects never share job ids).
     pub fn new(project: ProjectId, args: &SeedArgs, until: DateTime<Utc>) -> Generator {
-        let mut rng = fastrand::Rng::with_seed(args.seed);
+        let mut rng = fastrand::Rng::with_seed(args.seed ^ fnv1a(project.as_str()));
         let graphs = (1..=args.graphs)
             .map(|i| (random_uuid(&mut rng), format!("graph_{i:04}")))
             .collect();
@@ -242,6 +266,13 @@ impl Generator {
             successful_lines: if reported { lines - failed } else { -1 },
         }
     }
+}
+
+/// FNV-1a: a stable hash of a project name (std's hasher may change between releases).
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 fn random_uuid(rng: &mut fastrand::Rng) -> Uuid {

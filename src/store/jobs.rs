@@ -190,28 +190,69 @@ pub async fn replace_files(
     Ok(())
 }
 
-/// One job of a project and graph, with its file results when it is an import.
+/// One job of a project and graph, with its file results when it is an import: one
+/// statement (the job joined to its files, one row per file), so a status request costs
+/// one round trip.
 pub async fn find_job(
     conn: &mut PgConnection,
     project: &ProjectId,
     graph_id: Uuid,
     id: JobId,
 ) -> Result<Option<Job>, StoreError> {
-    let row = sqlx::query_as!(
-        JobRow,
-        "SELECT id, project_id, graph_id, graph_name, job_type, job_name, status,
-                begin_time, end_time, progress, fail_reason
-         FROM jobs WHERE id = $1 AND project_id = $2 AND graph_id = $3",
+    let rows = sqlx::query!(
+        r#"SELECT j.id, j.project_id, j.graph_id, j.graph_name, j.job_type, j.job_name,
+                  j.status, j.begin_time, j.end_time, j.progress, j.fail_reason,
+                  f.kind AS "kind?", f.path AS "path?", f.log, f.status AS "file_status?",
+                  f.cause, f.total_lines AS "total_lines?", f.failed_lines AS "failed_lines?",
+                  f.successful_lines AS "successful_lines?"
+           FROM jobs j LEFT JOIN job_files f ON f.job_id = j.id
+           WHERE j.id = $1 AND j.project_id = $2 AND j.graph_id = $3
+           ORDER BY f.kind, f.ordinal"#,
         id.0,
         project.as_str(),
         graph_id,
     )
-    .fetch_optional(&mut *conn)
+    .fetch_all(&mut *conn)
     .await?;
-    let Some(row) = row else { return Ok(None) };
-    let mut jobs = vec![row.into_job()?];
-    attach_files(conn, &mut jobs).await?;
-    Ok(jobs.pop())
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let mut job = JobRow {
+        id: first.id,
+        project_id: first.project_id.clone(),
+        graph_id: first.graph_id,
+        graph_name: first.graph_name.clone(),
+        job_type: first.job_type.clone(),
+        job_name: first.job_name.clone(),
+        status: first.status.clone(),
+        begin_time: first.begin_time,
+        end_time: first.end_time,
+        progress: first.progress,
+        fail_reason: first.fail_reason.clone(),
+    }
+    .into_job()?;
+    if job.job_name == IMPORT_GRAPH {
+        job.files = Some(Vec::new());
+    }
+    for row in rows {
+        let (Some(kind), Some(path), Some(status)) = (row.kind, row.path, row.file_status) else {
+            continue;
+        };
+        let file = FileRow {
+            job_id: row.id,
+            kind,
+            path,
+            log: row.log,
+            status,
+            cause: row.cause,
+            total_lines: row.total_lines.unwrap_or(-1),
+            failed_lines: row.failed_lines.unwrap_or(-1),
+            successful_lines: row.successful_lines.unwrap_or(-1),
+        }
+        .into_file()?;
+        job.files.get_or_insert_with(Vec::new).push(file);
+    }
+    Ok(Some(job))
 }
 
 /// Loads the file results of the `ImportGraph` jobs among `jobs`, and of producer jobs

@@ -26,10 +26,10 @@ pub struct JobPage {
 /// Where the page starts: the newest day holding the job at `offset`, and how many
 /// matching jobs began on later days.
 #[derive(Debug, sqlx::FromRow)]
-struct CountRow {
-    total: i64,
-    start_day: Option<NaiveDate>,
-    skipped: Option<i64>,
+pub(crate) struct CountRow {
+    pub total: i64,
+    pub start_day: Option<NaiveDate>,
+    pub skipped: Option<i64>,
 }
 
 /// Lists a project's jobs, newest first (`begin_time` then `job_id`, descending).
@@ -80,7 +80,10 @@ pub async fn list_jobs(
 }
 
 /// Sums the day counts of the filter; finds the day the offset falls on.
-fn count_query<'a>(project: &'a ProjectId, query: &'a JobQuery) -> QueryBuilder<Postgres> {
+pub(crate) fn count_query<'a>(
+    project: &'a ProjectId,
+    query: &'a JobQuery,
+) -> QueryBuilder<Postgres> {
     let filter = &query.filter;
     let mut qb = QueryBuilder::new(
         "WITH days AS (SELECT begin_day, sum(n)::int8 AS n FROM job_day_counts WHERE project_id = ",
@@ -111,7 +114,7 @@ fn count_query<'a>(project: &'a ProjectId, query: &'a JobQuery) -> QueryBuilder<
 }
 
 /// The page itself: jobs that began before the end of `start_day`, skipping `skip` of them.
-fn page_query<'a>(
+pub(crate) fn page_query<'a>(
     project: &'a ProjectId,
     query: &'a JobQuery,
     start_day: NaiveDate,

@@ -1,0 +1,207 @@
+//! Plan checks for the job list: `EXPLAIN` of every statement shape the list API can
+//! produce, as a custom plan (the parameters' values known) and as the generic plan a
+//! prepared statement switches to after a few executions (the trap where a partial index
+//! on a status cannot serve `status = $1`).
+//!
+//! A shape fails when its plan reads the jobs table sequentially, sorts jobs rows (the page
+//! must come off an index in list order, so nothing sorts more rows than the page), or,
+//! for the count, reads the jobs table at all or scans `job_day_counts` sequentially.
+
+use chrono::NaiveDate;
+use serde_json::Value;
+use sqlx::{Arguments, AssertSqlSafe, Execute, PgConnection, Postgres, QueryBuilder};
+
+use super::StoreError;
+use super::list::{CountRow, count_query, page_query};
+use crate::domain::{JobFilter, JobQuery, JobStatus, Page, ProjectId};
+
+/// The verdict on one statement of one shape in one plan mode.
+#[derive(Debug, Clone)]
+pub struct PlanCheck {
+    /// The filters, offset and statement, e.g. `status+graph offset=100000 page generic`.
+    pub shape: String,
+    /// What is wrong with the plan; `None` when it is fine.
+    pub problem: Option<String>,
+}
+
+/// Explains every list statement shape for `project` (filters, shallow and deep offsets,
+/// count and page, custom and generic plans).
+pub async fn check_list_plans(
+    conn: &mut PgConnection,
+    project: &ProjectId,
+    deep_offset: i64,
+) -> Result<Vec<PlanCheck>, StoreError> {
+    let day = NaiveDate::from_ymd_opt(2025, 6, 1).expect("a valid day");
+    let mut checks = Vec::new();
+    for mask in 0..16u8 {
+        let filter = JobFilter {
+            status: (mask & 1 != 0).then_some(JobStatus::Failed),
+            graph_name: (mask & 2 != 0).then(|| "graph_0007".to_owned()),
+            start_day: (mask & 4 != 0).then(|| day - chrono::Days::new(365)),
+            end_day: (mask & 8 != 0).then_some(day),
+        };
+        for offset in [0, deep_offset] {
+            let query = JobQuery {
+                filter: filter.clone(),
+                page: Page { offset, limit: 10 },
+            };
+            let name = format!("{} offset={offset}", shape_name(&query.filter));
+            for generic in [false, true] {
+                let mode = if generic { "generic" } else { "custom" };
+                let plan = explain(conn, count_query(project, &query), generic).await?;
+                checks.push(PlanCheck {
+                    shape: format!("{name} count {mode}"),
+                    problem: count_problem(&plan),
+                });
+                // The page statement as the service runs it: from the day the count found.
+                let Some((start_day, skip)) = page_start(conn, project, &query).await? else {
+                    continue;
+                };
+                let page = page_query(project, &query, start_day, skip);
+                let plan = explain(conn, page, generic).await?;
+                checks.push(PlanCheck {
+                    shape: format!("{name} page {mode}"),
+                    problem: page_problem(&plan),
+                });
+            }
+        }
+    }
+    Ok(checks)
+}
+
+/// The day the page starts on and the jobs to skip within it (`None`: past the end).
+async fn page_start(
+    conn: &mut PgConnection,
+    project: &ProjectId,
+    query: &JobQuery,
+) -> Result<Option<(NaiveDate, i64)>, StoreError> {
+    let counts = count_query(project, query)
+        .build_query_as::<CountRow>()
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(counts
+        .start_day
+        .zip(counts.skipped)
+        .map(|(day, skipped)| (day, query.page.offset - skipped)))
+}
+
+fn shape_name(filter: &JobFilter) -> String {
+    let parts = [
+        filter.status.map(|_| "status"),
+        filter.graph_name.as_ref().map(|_| "graph"),
+        filter.start_day.map(|_| "start"),
+        filter.end_day.map(|_| "end"),
+    ];
+    let named: Vec<&str> = parts.into_iter().flatten().collect();
+    if named.is_empty() {
+        "no filter".to_owned()
+    } else {
+        named.join("+")
+    }
+}
+
+/// The JSON plan of the built statement; the generic plan goes through PREPARE with
+/// `plan_cache_mode = force_generic_plan`, as a prepared statement would end up.
+async fn explain(
+    conn: &mut PgConnection,
+    mut builder: QueryBuilder<Postgres>,
+    generic: bool,
+) -> Result<Value, StoreError> {
+    let statement = builder.sql().as_str().to_owned();
+    let mut query = builder.build();
+    let arguments = query
+        .take_arguments()
+        .map_err(sqlx::Error::Encode)?
+        .unwrap_or_default();
+    let plan: Value = if generic {
+        // A generic plan does not depend on the arguments: explain it with NULLs (of the
+        // types PREPARE inferred).
+        let nulls = vec!["NULL"; arguments.len()].join(", ");
+        sqlx::raw_sql(AssertSqlSafe(format!(
+            "SET plan_cache_mode = force_generic_plan; PREPARE list_plan_check AS {statement}"
+        )))
+        .execute(&mut *conn)
+        .await?;
+        let explained = sqlx::query_scalar(AssertSqlSafe(format!(
+            "EXPLAIN (FORMAT JSON) EXECUTE list_plan_check({nulls})"
+        )))
+        .fetch_one(&mut *conn)
+        .await;
+        sqlx::raw_sql("DEALLOCATE list_plan_check; RESET plan_cache_mode")
+            .execute(&mut *conn)
+            .await?;
+        explained?
+    } else {
+        sqlx::query_scalar_with(
+            AssertSqlSafe(format!("EXPLAIN (FORMAT JSON) {statement}")),
+            arguments,
+        )
+        .fetch_one(&mut *conn)
+        .await?
+    };
+    Ok(plan[0]["Plan"].clone())
+}
+
+/// Every node of a plan, depth first.
+fn nodes(plan: &Value) -> Vec<&Value> {
+    let mut all = vec![plan];
+    if let Some(children) = plan["Plans"].as_array() {
+        for child in children {
+            all.extend(nodes(child));
+        }
+    }
+    all
+}
+
+fn reads(node: &Value, relation: &str) -> bool {
+    node["Relation Name"].as_str() == Some(relation)
+}
+
+fn count_problem(plan: &Value) -> Option<String> {
+    let all = nodes(plan);
+    if all.iter().any(|n| reads(n, "jobs")) {
+        return Some("the count reads the jobs table".to_owned());
+    }
+    all.iter()
+        .any(|n| n["Node Type"] == "Seq Scan" && reads(n, "job_day_counts"))
+        .then(|| "sequential scan of job_day_counts".to_owned())
+}
+
+fn page_problem(plan: &Value) -> Option<String> {
+    let all = nodes(plan);
+    if all
+        .iter()
+        .any(|n| n["Node Type"] == "Seq Scan" && reads(n, "jobs"))
+    {
+        return Some("sequential scan of jobs".to_owned());
+    }
+    all.iter()
+        .filter(|n| n["Node Type"].as_str().is_some_and(|t| t.ends_with("Sort")))
+        .any(|sort| nodes(sort).iter().any(|n| reads(n, "jobs")))
+        .then(|| "sorts jobs rows (the page is not read in index order)".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_sequential_scan_or_a_sort_of_jobs_is_a_problem() {
+        let seq = json!({"Node Type": "Limit", "Plans": [{"Node Type": "Seq Scan", "Relation Name": "jobs"}]});
+        assert!(page_problem(&seq).unwrap().contains("sequential"));
+        let sort = json!({"Node Type": "Limit", "Plans": [{"Node Type": "Sort", "Plans": [
+            {"Node Type": "Bitmap Heap Scan", "Relation Name": "jobs"}]}]});
+        assert!(page_problem(&sort).unwrap().contains("sorts"));
+        let index = json!({"Node Type": "Limit", "Plans": [{"Node Type": "Index Scan", "Relation Name": "jobs"}]});
+        assert_eq!(page_problem(&index), None);
+    }
+
+    #[test]
+    fn a_count_must_not_read_jobs() {
+        let bad = json!({"Node Type": "Aggregate", "Plans": [{"Node Type": "Index Only Scan", "Relation Name": "jobs"}]});
+        assert!(count_problem(&bad).is_some());
+        let good = json!({"Node Type": "Sort", "Plans": [{"Node Type": "Index Scan", "Relation Name": "job_day_counts"}]});
+        assert_eq!(count_problem(&good), None);
+    }
+}
