@@ -34,7 +34,8 @@ impl fmt::Display for JobId {
 }
 
 /// Where a job is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, utoipa::ToSchema)]
+#[schema(rename_all = "camelCase")]
 pub enum JobStatus {
     Pending,
     Running,
@@ -105,7 +106,8 @@ impl fmt::Display for JobStatus {
 pub struct UnknownValue(pub String);
 
 /// Which list of `job_detail` a file belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
 pub enum FileKind {
     Schema,
     Edge,
@@ -135,7 +137,8 @@ impl FromStr for FileKind {
 }
 
 /// The result of one file of an import.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, utoipa::ToSchema)]
+#[schema(rename_all = "camelCase")]
 pub enum FileStatus {
     Pending,
     Running,

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::ParamError;
@@ -28,36 +29,52 @@ pub const RESERVED_TYPES: [&str; 2] = [
 ];
 
 /// One job as a producer sends it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JobRequest {
+    /// The producer's own job type (not a built-in one: `GraphManagement`, `Noop`).
+    #[schema(pattern = "^[A-Za-z0-9_.:/-]{1,64}$")]
     pub job_type: String,
+    #[schema(pattern = "^[A-Za-z0-9_.:/-]{1,128}$")]
     pub job_name: String,
+    /// A graph name of the project, shown as the job's `related_graph`.
     #[serde(default)]
     pub related_graph: Option<String>,
+    /// Any JSON, handed to the worker that claims the job.
     #[serde(default)]
     pub payload: Value,
+    /// Files shown in the job's `job_detail`.
     #[serde(default)]
     pub files: Option<Vec<FileRequest>>,
+    /// Not claimed before this time.
     #[serde(default)]
     pub run_after: Option<DateTime<Utc>>,
+    /// 1..100; 3 when absent.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 100)]
     pub max_attempts: Option<i32>,
+    /// -1000..1000, higher first; 0 when absent.
     #[serde(default)]
+    #[schema(minimum = -1000, maximum = 1000)]
     pub priority: Option<i32>,
+    /// 1 to 200 bytes; a second enqueue with the same key answers the first job's id.
     #[serde(default)]
     pub idempotency_key: Option<String>,
 }
 
 /// One file entry, as in `job_detail`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FileRequest {
+    #[schema(value_type = FileKind)]
     pub kind: String,
+    #[schema(min_length = 1)]
     pub path: String,
     #[serde(default)]
     pub log: Option<String>,
+    /// `pending` when absent.
     #[serde(default)]
+    #[schema(value_type = Option<FileStatus>)]
     pub status: Option<String>,
     #[serde(default)]
     pub cause: Option<String>,
@@ -188,41 +205,65 @@ impl FileRequest {
 }
 
 /// `claim`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimRequest {
+    /// 1 to 50 job types to take jobs of.
+    #[schema(min_items = 1, max_items = 50)]
     pub job_types: Vec<String>,
+    /// 1..100; 1 when absent.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 100)]
     pub max_jobs: Option<i64>,
+    /// The lease, 1..3600 seconds; 30 when absent.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 3600)]
     pub lease_secs: Option<u64>,
+    /// Names the claiming worker in the job's record.
     #[serde(default)]
     pub worker_id: Option<String>,
 }
 
 /// `heartbeat`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HeartbeatRequest {
+    /// The token the claim answered.
     pub lease_token: Uuid,
+    /// The renewed lease, 1..3600 seconds; 30 when absent.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 3600)]
     pub lease_secs: Option<u64>,
+    /// 0..100 (never goes backwards).
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 100)]
     pub progress: Option<f32>,
     #[serde(default)]
     pub files: Option<Vec<FileRequest>>,
 }
 
 /// `complete`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompleteRequest {
+    /// The token the claim answered.
     pub lease_token: Uuid,
+    #[schema(value_type = FinalStatus)]
     pub status: String,
     #[serde(default)]
     pub fail_reason: Option<String>,
     #[serde(default)]
     pub files: Option<Vec<FileRequest>>,
+}
+
+/// The statuses a producer's worker may end a job with.
+// The schema of `CompleteRequest::status`, which `final_status` parses.
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub enum FinalStatus {
+    Success,
+    PartiallyFailed,
+    Failed,
 }
 
 /// A lease length in range, or the default.

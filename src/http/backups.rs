@@ -2,19 +2,32 @@
 //! operation (`POST .../backups`, in graph_ops).
 
 use actix_web::{HttpResponse, delete, get, web};
-use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::extract::QueryMap;
-use super::graph_view::backup_json;
+use super::graph_view::{BackupListView, BackupView, Empty};
 use super::graphs::{authorize, graph_id};
+use super::openapi::errors as err;
+use super::openapi::params::{BackupPath, GraphPath, PageParams, ProjectPath};
 use crate::auth::{Action, Caller};
 use crate::domain::{Page, ProjectId};
 use crate::store::{self, StoreError};
 
 /// `GET /v2/{project_id}/graphs/backups`
+#[utoipa::path(
+    get,
+    path = "/v2/{project_id}/graphs/backups",
+    tag = "backups",
+    summary = "List the project's backups",
+    description = "Needs a `readonly` or `operator` token.",
+    params(ProjectPath, PageParams),
+    responses(
+        (status = 200, description = "One page of backups.", body = BackupListView),
+        (status = 400, description = err::BAD_PARAMETER, body = ErrorBody),
+    )
+)]
 #[get("/v2/{project_id}/graphs/backups")]
 pub async fn list_all_backups(
     caller: Caller,
@@ -27,6 +40,19 @@ pub async fn list_all_backups(
 }
 
 /// `GET /v2/{project_id}/graphs/{graph_id}/backups`
+#[utoipa::path(
+    get,
+    path = "/v2/{project_id}/graphs/{graph_id}/backups",
+    tag = "backups",
+    summary = "List a graph's backups",
+    description = "Needs a `readonly` or `operator` token.",
+    params(ProjectPath, GraphPath, PageParams),
+    responses(
+        (status = 200, description = "One page of the graph's backups.", body = BackupListView),
+        (status = 400, description = err::BAD_PARAMETER, body = ErrorBody),
+        (status = 404, description = err::GRAPH_NOT_FOUND, body = ErrorBody),
+    )
+)]
 #[get("/v2/{project_id}/graphs/{graph_id}/backups")]
 pub async fn list_graph_backups(
     caller: Caller,
@@ -53,11 +79,27 @@ async fn list(
     let mut conn = pool.acquire().await.map_err(StoreError::from)?;
     let (total, backups) =
         store::backups::list_backups(&mut conn, project, graph, page.offset, page.limit).await?;
-    let list: Vec<_> = backups.iter().map(backup_json).collect();
-    Ok(HttpResponse::Ok().json(json!({"backup_count": total, "backup_list": list})))
+    Ok(HttpResponse::Ok().json(BackupListView {
+        backup_count: total,
+        backup_list: backups.iter().map(BackupView::from).collect(),
+    }))
 }
 
 /// `DELETE /v2/{project_id}/graphs/{graph_id}/backups/{backup_id}`
+#[utoipa::path(
+    delete,
+    path = "/v2/{project_id}/graphs/{graph_id}/backups/{backup_id}",
+    tag = "backups",
+    summary = "Delete a backup",
+    description = "Needs an `operator` token.",
+    params(ProjectPath, GraphPath, BackupPath),
+    responses(
+        (status = 200, description = "The backup is deleted.", body = Empty),
+        (status = 400, description = err::BAD_PARAMETER, body = ErrorBody),
+        (status = 404, description = err::BACKUP_NOT_FOUND, body = ErrorBody),
+        (status = 409, description = err::BACKUP_RUNNING, body = ErrorBody),
+    )
+)]
 #[delete("/v2/{project_id}/graphs/{graph_id}/backups/{backup_id}")]
 pub async fn delete_backup(
     caller: Caller,
@@ -85,5 +127,5 @@ pub async fn delete_backup(
         ));
     }
     store::backups::delete_backup(pool.get_ref(), backup).await?;
-    Ok(HttpResponse::Ok().json(json!({})))
+    Ok(HttpResponse::Ok().json(Empty {}))
 }

@@ -19,10 +19,15 @@ pub struct ApiError {
     pub message: String,
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error_code: &'a str,
-    error_msg: &'a str,
+/// The body of every error answer.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody<'a> {
+    /// The contract's error code, e.g. `GES.7000`.
+    #[schema(example = "GES.7000")]
+    pub error_code: &'a str,
+    /// What was wrong, for people.
+    #[schema(example = "the graph does not exist")]
+    pub error_msg: &'a str,
 }
 
 impl ApiError {

@@ -2,20 +2,22 @@
 
 use super::request_id::RequestIdentity;
 use actix_web::{HttpResponse, post, web};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::body;
 use super::error::ApiError;
 use super::extract::QueryMap;
+use super::graph_view::JobAccepted;
 use super::graphs::{authorize, graph_id, query_bool, requester};
 use crate::auth::{Action, Caller};
 use crate::domain::graph::Operation;
 use crate::ops;
 use crate::storage::{ObjectPath, Storage, StorageError};
 
-/// `POST /v2/{project_id}/graphs/{graph_id}/{action}`
+/// `POST /v2/{project_id}/graphs/{graph_id}/{action}`; each action is documented as its
+/// own path in `openapi::actions`.
 #[post("/v2/{project_id}/graphs/{graph_id}/{action}")]
 pub async fn graph_action(
     caller: Caller,
@@ -35,7 +37,9 @@ pub async fn graph_action(
         check_files_exist(&storage, request).await?;
     }
     let job = ops::submit(&pool, &project, graph, op, &requester(&caller, &request_id)).await?;
-    Ok(HttpResponse::Ok().json(json!({"job_id": job.to_string()})))
+    Ok(HttpResponse::Ok().json(JobAccepted {
+        job_id: job.to_string(),
+    }))
 }
 
 /// The operation an action path and body ask for.

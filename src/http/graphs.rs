@@ -10,9 +10,12 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::body;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::extract::QueryMap;
-use super::graph_view::graph_json;
+use super::graph_view::{GraphCreated, GraphDetailView, GraphListView, JobAccepted, graph_json};
+use super::openapi::bodies::CreateGraphRequest;
+use super::openapi::errors as err;
+use super::openapi::params::{DeleteGraphParams, GraphPath, PageParams, ProjectPath};
 use crate::auth::{Action, Caller};
 use crate::domain::graph::{GraphName, Operation};
 use crate::domain::{Page, ProjectId};
@@ -54,6 +57,20 @@ pub fn requester(caller: &Caller, request_id: &RequestIdentity) -> Requester {
 }
 
 /// `POST /v2/{project_id}/graphs`
+#[utoipa::path(
+    post,
+    path = "/v2/{project_id}/graphs",
+    tag = "graphs",
+    summary = "Create a graph",
+    description = "Records the graph and runs its `CreateGraph` job. Needs an `operator` token.",
+    params(ProjectPath),
+    request_body = CreateGraphRequest,
+    responses(
+        (status = 200, description = "The graph is recorded and its job queued.", body = GraphCreated),
+        (status = 400, description = err::BAD_CREATE, body = ErrorBody),
+        (status = 409, description = err::NAME_TAKEN, body = ErrorBody),
+    )
+)]
 #[post("/v2/{project_id}/graphs")]
 pub async fn create_graph(
     caller: Caller,
@@ -68,8 +85,11 @@ pub async fn create_graph(
     let graph = new_graph(&project, spec, &caller.subject)?;
     let (id, name) = (graph.id, graph.name.clone());
     let job = ops::create_graph(&pool, graph, &requester(&caller, &request_id)).await?;
-    Ok(HttpResponse::Ok()
-        .json(json!({"id": id.simple().to_string(), "name": name, "job_id": job.to_string()})))
+    Ok(HttpResponse::Ok().json(GraphCreated {
+        id: id.simple().to_string(),
+        name,
+        job_id: job.to_string(),
+    }))
 }
 
 fn new_graph(
@@ -121,6 +141,18 @@ fn new_graph(
 }
 
 /// `GET /v2/{project_id}/graphs`
+#[utoipa::path(
+    get,
+    path = "/v2/{project_id}/graphs",
+    tag = "graphs",
+    summary = "List the project's graphs",
+    description = "Needs a `readonly` or `operator` token.",
+    params(ProjectPath, PageParams),
+    responses(
+        (status = 200, description = "One page of graphs.", body = GraphListView),
+        (status = 400, description = err::BAD_PARAMETER, body = ErrorBody),
+    )
+)]
 #[get("/v2/{project_id}/graphs")]
 pub async fn list_graphs(
     caller: Caller,
@@ -138,10 +170,26 @@ pub async fn list_graphs(
         let imports = store::graphs::imported_files(&mut *conn, graph.id).await?;
         list.push(graph_json(graph, &imports));
     }
-    Ok(HttpResponse::Ok().json(json!({"graph_count": total, "graphs": list})))
+    Ok(HttpResponse::Ok().json(GraphListView {
+        graph_count: total,
+        graphs: list,
+    }))
 }
 
 /// `GET /v2/{project_id}/graphs/{graph_id}`
+#[utoipa::path(
+    get,
+    path = "/v2/{project_id}/graphs/{graph_id}",
+    tag = "graphs",
+    summary = "Show one graph",
+    description = "Needs a `readonly` or `operator` token.",
+    params(ProjectPath, GraphPath),
+    responses(
+        (status = 200, description = "The graph.", body = GraphDetailView),
+        (status = 400, description = err::BAD_PARAMETER, body = ErrorBody),
+        (status = 404, description = err::GRAPH_NOT_FOUND, body = ErrorBody),
+    )
+)]
 #[get("/v2/{project_id}/graphs/{graph_id}")]
 pub async fn show_graph(
     caller: Caller,
@@ -154,10 +202,26 @@ pub async fn show_graph(
         .await?
         .ok_or_else(ApiError::graph_not_found)?;
     let imports = store::graphs::imported_files(pool.get_ref(), graph.id).await?;
-    Ok(HttpResponse::Ok().json(json!({"graph": graph_json(&graph, &imports)})))
+    Ok(HttpResponse::Ok().json(GraphDetailView {
+        graph: graph_json(&graph, &imports),
+    }))
 }
 
 /// `DELETE /v2/{project_id}/graphs/{graph_id}?keep_backup&delete_eip`
+#[utoipa::path(
+    delete,
+    path = "/v2/{project_id}/graphs/{graph_id}",
+    tag = "graphs",
+    summary = "Delete a graph",
+    description = "Runs a `DeleteGraph` job, which supersedes the operation in flight. Needs an `operator` token.",
+    params(ProjectPath, GraphPath, DeleteGraphParams),
+    responses(
+        (status = 200, description = "The `DeleteGraph` job is queued.", body = JobAccepted),
+        (status = 400, description = err::BAD_PARAMETER, body = ErrorBody),
+        (status = 404, description = err::GRAPH_NOT_FOUND, body = ErrorBody),
+        (status = 409, description = err::GRAPH_REFUSED, body = ErrorBody),
+    )
+)]
 #[delete("/v2/{project_id}/graphs/{graph_id}")]
 pub async fn delete_graph(
     caller: Caller,
@@ -178,7 +242,9 @@ pub async fn delete_graph(
         &requester(&caller, &request_id),
     )
     .await?;
-    Ok(HttpResponse::Ok().json(json!({"job_id": job.to_string()})))
+    Ok(HttpResponse::Ok().json(JobAccepted {
+        job_id: job.to_string(),
+    }))
 }
 
 /// A boolean query parameter, false when absent.

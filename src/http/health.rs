@@ -2,18 +2,67 @@
 //! answers) and `/health/ready` (the database answers and carries this build's migrations).
 
 use actix_web::{HttpResponse, get, web};
-use serde_json::json;
+use serde::Serialize;
 use sqlx::PgPool;
+use utoipa::ToSchema;
 
 use crate::store;
 
+/// The liveness answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Liveness {
+    /// Always `up`.
+    #[schema(example = "up")]
+    pub status: &'static str,
+}
+
+/// The readiness answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ready` or `not ready`.
+    #[schema(example = "ready")]
+    pub status: &'static str,
+    /// `up` or `down`.
+    #[schema(example = "up")]
+    pub database: &'static str,
+    pub migrations: MigrationState,
+}
+
+/// The schema migrations this build carries and the database has.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MigrationState {
+    /// The latest migration of this build.
+    pub expected: i64,
+    /// The latest migration applied; null when the database is down or unmigrated.
+    pub applied: Option<i64>,
+}
+
 /// `GET /health/live`
+#[utoipa::path(
+    get,
+    path = "/health/live",
+    tag = "health",
+    summary = "Liveness: the process answers",
+    security(()),
+    responses((status = 200, description = "The process answers.", body = Liveness))
+)]
 #[get("/health/live")]
 pub async fn live() -> HttpResponse {
-    HttpResponse::Ok().json(json!({"status": "up"}))
+    HttpResponse::Ok().json(Liveness { status: "up" })
 }
 
 /// `GET /health/ready`: 200 when ready, else 503, with what was checked.
+#[utoipa::path(
+    get,
+    path = "/health/ready",
+    tag = "health",
+    summary = "Readiness: the database answers and is migrated",
+    security(()),
+    responses(
+        (status = 200, description = "The database answers and carries this build's migrations.", body = Readiness),
+        (status = 503, description = "Not ready: the database is down or its migrations are not current.", body = Readiness),
+    )
+)]
 #[get("/health/ready")]
 pub async fn ready(pool: web::Data<PgPool>) -> HttpResponse {
     let expected = crate::db::latest_migration();
@@ -23,11 +72,14 @@ pub async fn ready(pool: web::Data<PgPool>) -> HttpResponse {
         Err(_) => ("down", false),
     };
     let ready = database == "up" && migrations_current;
-    let body = json!({
-        "status": if ready { "ready" } else { "not ready" },
-        "database": database,
-        "migrations": {"expected": expected, "applied": applied.ok().flatten()},
-    });
+    let body = Readiness {
+        status: if ready { "ready" } else { "not ready" },
+        database,
+        migrations: MigrationState {
+            expected,
+            applied: applied.ok().flatten(),
+        },
+    };
     if ready {
         HttpResponse::Ok().json(body)
     } else {

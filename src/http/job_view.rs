@@ -1,29 +1,42 @@
 //! The job object of the contract, as JSON.
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::domain::FileKind;
 use crate::domain::time::format_time;
 use crate::store::{Job, JobFile};
 
 /// A job on the wire.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Job)]
 pub struct JobView {
+    /// 32 lowercase hex characters.
+    #[schema(example = "0192f5e4c3b07d6a9e1f2a3b4c5d6e7f")]
     pub job_id: String,
+    #[schema(value_type = crate::domain::JobStatus)]
     pub status: &'static str,
+    /// `GraphManagement` for graph operations, or a producer's own type.
     pub job_type: String,
+    /// The operation (`CreateGraph`, `ImportGraph`, ...) or the producer's name.
     pub job_name: String,
+    /// The graph's name.
     pub related_graph: Option<String>,
+    /// `yyyy-MM-ddTHH:mm:ss` (UTC).
     pub begin_time: String,
+    /// `yyyy-MM-ddTHH:mm:ss` (UTC); null until the job ends.
     pub end_time: Option<String>,
+    /// Present for jobs with files (imports).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub job_detail: Option<JobDetailView>,
     pub fail_reason: Option<String>,
+    /// 0 to 100 (100 once the job ended).
     pub job_progress: f64,
 }
 
 /// `job_detail`: the files of an import, by kind; `null` for a kind with no file.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = JobDetail)]
 pub struct JobDetailView {
     pub schema_path: Option<Vec<FileView>>,
     pub edgeset_path: Option<Vec<FileView>>,
@@ -31,20 +44,25 @@ pub struct JobDetailView {
 }
 
 /// One file's result.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = JobFile)]
 pub struct FileView {
     pub path: String,
     pub log: Option<String>,
+    #[schema(value_type = crate::domain::FileStatus)]
     pub status: &'static str,
     pub cause: Option<String>,
+    /// -1 while unknown.
     pub total_lines: i64,
     pub failed_lines: i64,
     pub successful_lines: i64,
 }
 
 /// The list answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = JobList)]
 pub struct JobListView {
+    /// Jobs matching the filter, over all pages.
     pub job_count: i64,
     pub job_list: Vec<JobView>,
 }

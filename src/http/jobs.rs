@@ -4,14 +4,28 @@ use actix_web::{HttpResponse, get, web};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::extract::QueryMap;
 use super::job_view::{JobListView, JobView};
+use super::openapi::errors as err;
+use super::openapi::params::{GraphPath, JobListParams, JobPath, ProjectPath};
 use crate::auth::{Action, Caller};
 use crate::domain::{JobId, JobQuery, ProjectId};
 use crate::store;
 
 /// `GET /v2/{project_id}/graphs/jobs`
+#[utoipa::path(
+    get,
+    path = "/v2/{project_id}/graphs/jobs",
+    tag = "jobs",
+    summary = "List the project's jobs",
+    description = "Newest first, filtered and paged. Needs a `readonly` or `operator` token.",
+    params(ProjectPath, JobListParams),
+    responses(
+        (status = 200, description = "One page of jobs.", body = JobListView),
+        (status = 400, description = err::BAD_JOB_QUERY, body = ErrorBody),
+    )
+)]
 #[get("/v2/{project_id}/graphs/jobs")]
 pub async fn list_jobs(
     caller: Caller,
@@ -30,6 +44,19 @@ pub async fn list_jobs(
 }
 
 /// `GET /v2/{project_id}/graphs/{graph_id}/jobs/{job_id}/status`
+#[utoipa::path(
+    get,
+    path = "/v2/{project_id}/graphs/{graph_id}/jobs/{job_id}/status",
+    tag = "jobs",
+    summary = "Show one job",
+    description = "Needs a `readonly` or `operator` token.",
+    params(ProjectPath, GraphPath, JobPath),
+    responses(
+        (status = 200, description = "The job.", body = JobView),
+        (status = 400, description = err::BAD_PARAMETER, body = ErrorBody),
+        (status = 404, description = err::JOB_NOT_FOUND, body = ErrorBody),
+    )
+)]
 #[get("/v2/{project_id}/graphs/{graph_id}/jobs/{job_id}/status")]
 pub async fn show_job(
     caller: Caller,

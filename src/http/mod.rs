@@ -10,7 +10,9 @@ pub mod graphs;
 pub mod health;
 pub mod job_view;
 pub mod jobs;
+pub mod openapi;
 pub mod producer;
+pub mod producer_view;
 pub mod request_id;
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -22,6 +24,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     // Literal segments (jobs, backups) are registered before the {graph_id} patterns.
     cfg.service(health::live)
         .service(health::ready)
+        .service(openapi::openapi_json)
+        .service(openapi::docs)
+        .service(openapi::docs_file)
         .service(jobs::list_jobs)
         .service(backups::list_all_backups)
         .service(jobs::show_job)

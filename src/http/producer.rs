@@ -7,12 +7,18 @@ use std::time::Duration;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, post, web};
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::graphs::{authorize, requester};
+use super::openapi::bodies::EnqueueRequest;
+use super::openapi::errors as err;
+use super::openapi::params::{JobPath, ProjectPath};
+use super::producer_view::{
+    CancelAnswer, CancelResult, Claimed, ClaimedJob, Completed, Enqueued, HeartbeatAnswer, Retried,
+};
 use super::request_id::RequestIdentity;
 use crate::auth::{Action, Caller};
 use crate::domain::graph::{GraphJobPayload, Operation};
@@ -90,6 +96,19 @@ fn job_ids(ids: &[Uuid]) -> Vec<String> {
 /// `POST /internal/v1/{project_id}/jobs`: one job (a job object) or a batch
 /// (`{"jobs": [...]}`, up to 1,000) in one transaction. Answers `{"job_ids": [...]}` (and
 /// `job_id` for a single job).
+#[utoipa::path(
+    post,
+    path = "/internal/v1/{project_id}/jobs",
+    tag = "producer",
+    summary = "Enqueue jobs",
+    description = "One job, or a batch of 1 to 1,000 in one transaction. Needs a `producer` token.",
+    params(ProjectPath),
+    request_body = EnqueueRequest,
+    responses(
+        (status = 200, description = "The jobs are pending.", body = Enqueued),
+        (status = 400, description = err::BAD_PRODUCER, body = ErrorBody),
+    )
+)]
 #[post("/internal/v1/{project_id}/jobs")]
 pub async fn enqueue(
     caller: Caller,
@@ -122,20 +141,35 @@ pub async fn enqueue(
     )
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
-    let mut answer = json!({ "job_ids": job_ids(&ids) });
-    if single {
-        answer["job_id"] = json!(ids[0].simple().to_string());
-    }
-    Ok(HttpResponse::Ok().json(answer))
+    Ok(HttpResponse::Ok().json(Enqueued {
+        job_ids: job_ids(&ids),
+        job_id: single.then(|| ids[0].simple().to_string()),
+    }))
 }
 
-#[derive(serde::Deserialize)]
+/// A batch of jobs to enqueue.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct BatchRequest {
-    jobs: Vec<JobRequest>,
+pub struct BatchRequest {
+    /// 1 to 1,000 jobs.
+    #[schema(min_items = 1, max_items = 1000)]
+    pub jobs: Vec<JobRequest>,
 }
 
 /// `POST /internal/v1/{project_id}/jobs/claim`
+#[utoipa::path(
+    post,
+    path = "/internal/v1/{project_id}/jobs/claim",
+    tag = "producer",
+    summary = "Claim pending jobs",
+    description = "Leases up to `max_jobs` pending jobs of the given types, highest priority first. Needs a `producer` token.",
+    params(ProjectPath),
+    request_body = ClaimRequest,
+    responses(
+        (status = 200, description = "The jobs leased (possibly none).", body = Claimed),
+        (status = 400, description = err::BAD_PRODUCER, body = ErrorBody),
+    )
+)]
 #[post("/internal/v1/{project_id}/jobs/claim")]
 pub async fn claim(
     caller: Caller,
@@ -171,27 +205,27 @@ pub async fn claim(
         Duration::from_secs(lease),
     )
     .await?;
-    let jobs: Vec<Value> = jobs
-        .into_iter()
-        .map(|j| {
-            json!({
-                "job_id": j.id.simple().to_string(),
-                "job_type": j.job_type,
-                "job_name": j.job_name,
-                "related_graph": j.graph_name,
-                "payload": j.payload,
-                "attempt": j.attempt,
-                "max_attempts": j.max_attempts,
-                "lease_token": j.lease_token,
-                "lease_expires_at": j.lease_expires_at,
-                "cancel_requested": j.cancel_requested,
-            })
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(json!({ "jobs": jobs })))
+    Ok(HttpResponse::Ok().json(Claimed {
+        jobs: jobs.into_iter().map(ClaimedJob::from).collect(),
+    }))
 }
 
 /// `POST /internal/v1/{project_id}/jobs/{job_id}/heartbeat`
+#[utoipa::path(
+    post,
+    path = "/internal/v1/{project_id}/jobs/{job_id}/heartbeat",
+    tag = "producer",
+    summary = "Renew a lease and report progress",
+    description = "Needs a `producer` token and the lease's token.",
+    params(ProjectPath, JobPath),
+    request_body = HeartbeatRequest,
+    responses(
+        (status = 200, description = "The lease is renewed.", body = HeartbeatAnswer),
+        (status = 400, description = err::BAD_PRODUCER, body = ErrorBody),
+        (status = 404, description = err::JOB_NOT_FOUND, body = ErrorBody),
+        (status = 409, description = err::STALE_LEASE, body = ErrorBody),
+    )
+)]
 #[post("/internal/v1/{project_id}/jobs/{job_id}/heartbeat")]
 pub async fn heartbeat(
     caller: Caller,
@@ -222,13 +256,28 @@ pub async fn heartbeat(
     )
     .await?
     .map_err(fenced)?;
-    Ok(HttpResponse::Ok().json(json!({
-        "cancel_requested": beat.cancel_requested,
-        "lease_expires_at": beat.lease_expires_at,
-    })))
+    Ok(HttpResponse::Ok().json(HeartbeatAnswer {
+        cancel_requested: beat.cancel_requested,
+        lease_expires_at: beat.lease_expires_at,
+    }))
 }
 
 /// `POST /internal/v1/{project_id}/jobs/{job_id}/complete`
+#[utoipa::path(
+    post,
+    path = "/internal/v1/{project_id}/jobs/{job_id}/complete",
+    tag = "producer",
+    summary = "Report a job's end",
+    description = "Needs a `producer` token and the lease's token.",
+    params(ProjectPath, JobPath),
+    request_body = CompleteRequest,
+    responses(
+        (status = 200, description = "The job has ended.", body = Completed),
+        (status = 400, description = err::BAD_PRODUCER, body = ErrorBody),
+        (status = 404, description = err::JOB_NOT_FOUND, body = ErrorBody),
+        (status = 409, description = err::STALE_LEASE, body = ErrorBody),
+    )
+)]
 #[post("/internal/v1/{project_id}/jobs/{job_id}/complete")]
 pub async fn complete(
     caller: Caller,
@@ -254,14 +303,28 @@ pub async fn complete(
     )
     .await?
     .map_err(fenced)?;
-    Ok(HttpResponse::Ok().json(json!({
-        "job_id": id.simple().to_string(),
-        "status": status.as_str(),
-    })))
+    Ok(HttpResponse::Ok().json(Completed {
+        job_id: id.simple().to_string(),
+        status: status.as_str(),
+    }))
 }
 
 /// `POST /v2/{project_id}/graphs/jobs/{job_id}/cancel` (operator): a pending job ends
 /// `failed` (`cancelled`); a running one is asked to stop; an ended one is a 409.
+#[utoipa::path(
+    post,
+    path = "/v2/{project_id}/graphs/jobs/{job_id}/cancel",
+    tag = "jobs",
+    summary = "Cancel a job",
+    description = "A pending job ends `failed` (`cancelled`); a running one is asked to stop. Needs an `operator` token.",
+    params(ProjectPath, JobPath),
+    responses(
+        (status = 200, description = "The job is cancelled, or asked to stop.", body = CancelAnswer),
+        (status = 400, description = err::BAD_PARAMETER, body = ErrorBody),
+        (status = 404, description = err::JOB_NOT_FOUND, body = ErrorBody),
+        (status = 409, description = err::CANCEL_ENDED, body = ErrorBody),
+    )
+)]
 #[post("/v2/{project_id}/graphs/jobs/{job_id}/cancel")]
 pub async fn cancel(
     caller: Caller,
@@ -275,18 +338,32 @@ pub async fn cancel(
     let outcome = match queue::cancel(&mut conn, project.as_str(), id).await? {
         CancelOutcome::NotFound => return Err(ApiError::job_not_found()),
         CancelOutcome::Finished => return Err(wrong_state("the job has already ended")),
-        CancelOutcome::Cancelled => "cancelled",
-        CancelOutcome::Requested => "cancel_requested",
+        CancelOutcome::Cancelled => CancelResult::Cancelled,
+        CancelOutcome::Requested => CancelResult::CancelRequested,
     };
-    Ok(HttpResponse::Ok().json(json!({
-        "job_id": id.simple().to_string(),
-        "result": outcome,
-    })))
+    Ok(HttpResponse::Ok().json(CancelAnswer {
+        job_id: id.simple().to_string(),
+        result: outcome,
+    }))
 }
 
 /// `POST /v2/{project_id}/graphs/jobs/{job_id}/retry` (operator): a failed job again, as a
 /// new job with `retry_of` the old one. A graph operation goes through the operation path
 /// (the graph's state decides); any other job is queued again as it was.
+#[utoipa::path(
+    post,
+    path = "/v2/{project_id}/graphs/jobs/{job_id}/retry",
+    tag = "jobs",
+    summary = "Retry a failed job",
+    description = "Queues the job again as a new job with `retry_of` the old one; a graph operation goes through the graph's state checks. Needs an `operator` token.",
+    params(ProjectPath, JobPath),
+    responses(
+        (status = 200, description = "The new job is queued.", body = Retried),
+        (status = 400, description = err::BAD_PARAMETER, body = ErrorBody),
+        (status = 404, description = err::RETRY_NOT_FOUND, body = ErrorBody),
+        (status = 409, description = err::RETRY_REFUSED, body = ErrorBody),
+    )
+)]
 #[post("/v2/{project_id}/graphs/jobs/{job_id}/retry")]
 pub async fn retry(
     caller: Caller,
@@ -335,8 +412,8 @@ pub async fn retry(
         tx.commit().await.map_err(StoreError::from)?;
         new_id
     };
-    Ok(HttpResponse::Ok().json(json!({
-        "job_id": new_id.simple().to_string(),
-        "retry_of": old.id.simple().to_string(),
-    })))
+    Ok(HttpResponse::Ok().json(Retried {
+        job_id: new_id.simple().to_string(),
+        retry_of: old.id.simple().to_string(),
+    }))
 }
