@@ -20,6 +20,6 @@ COPY --from=build /src/target/release/jobcenter /usr/local/bin/jobcenter
 COPY config config
 USER jobcenter
 ENV JOBCENTER__SERVER__HOST=0.0.0.0 JOBCENTER__SERVER__PORT=8080 JOBCENTER__LOG__FORMAT=json
-EXPOSE 8080
+EXPOSE 8080 9090
 ENTRYPOINT ["jobcenter"]
 CMD ["serve"]

@@ -1,5 +1,5 @@
-//! The application: database, migrations, HTTP server and worker pool. Tests build it on
-//! port 0.
+//! The application: database, migrations, HTTP server, metrics listener and worker pool.
+//! Tests build it on port 0.
 
 use std::net::TcpListener;
 use std::time::Duration;
@@ -13,8 +13,9 @@ use crate::auth::TokenKeys;
 use crate::config::{Settings, WorkerSettings};
 use crate::db::{self, Database};
 use crate::http;
+use crate::metrics::{self, Metrics};
 use crate::storage::Storage;
-use crate::worker;
+use crate::worker::{self, PoolStatus, Reporting};
 
 /// How long start-up waits for the database before giving up.
 const DATABASE_PATIENCE: Duration = Duration::from_secs(60);
@@ -23,6 +24,10 @@ const DATABASE_PATIENCE: Duration = Duration::from_secs(60);
 pub struct Application {
     port: u16,
     server: Server,
+    metrics_port: Option<u16>,
+    metrics_server: Option<Server>,
+    metrics: Metrics,
+    workers: PoolStatus,
     database: Database,
     pool: PgPool,
     worker: WorkerSettings,
@@ -42,10 +47,34 @@ impl Application {
             anyhow::anyhow!("server.host/server.port: cannot listen on {address}: {e}")
         })?;
         let port = listener.local_addr()?.port();
-        let server = serve(listener, pool.clone(), keys, storage.clone())?;
+        let metrics = Metrics::new();
+        let (metrics_port, metrics_server) = match metrics::server::bind(settings)? {
+            Some(listener) => (
+                Some(listener.local_addr()?.port()),
+                Some(metrics::server::serve(
+                    listener,
+                    metrics.clone(),
+                    pool.clone(),
+                )?),
+            ),
+            None => (None, None),
+        };
+        let workers = PoolStatus::new(settings.worker.concurrency);
+        let shared = Shared {
+            pool: pool.clone(),
+            keys,
+            storage: storage.clone(),
+            metrics: metrics.clone(),
+            workers: workers.clone(),
+        };
+        let server = serve(listener, shared)?;
         Ok(Application {
             port,
             server,
+            metrics_port,
+            metrics_server,
+            metrics,
+            workers,
             database,
             pool,
             worker: settings.worker.clone(),
@@ -58,42 +87,84 @@ impl Application {
         self.port
     }
 
+    /// The port `GET /metrics` is served on (`None`: metrics are disabled).
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
+    }
+
+    /// The worker pool's status (`stopped` until [`run_until_stopped`](Self::run_until_stopped)
+    /// starts it).
+    pub fn workers(&self) -> &PoolStatus {
+        &self.workers
+    }
+
     /// The connection pool (tests use it to arrange data).
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
 
     /// Serves and runs the worker pool until SIGINT/SIGTERM; then the HTTP server stops,
-    /// the pool shuts down gracefully, and the private database (if any) is stopped.
+    /// the pool shuts down gracefully, the metrics listener stops, and the private database
+    /// (if any) is stopped.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        tracing::info!(port = self.port, "jobcenter listening");
-        let workers = worker::start_builtin(self.pool.clone(), &self.worker, self.storage.clone());
+        tracing::info!(
+            port = self.port,
+            metrics_port = self.metrics_port,
+            "jobcenter listening"
+        );
+        let metrics_server = self.metrics_server.map(|server| {
+            let handle = server.handle();
+            tokio::spawn(server);
+            handle
+        });
+        let reporting = Reporting {
+            metrics: self.metrics.clone(),
+            status: self.workers.clone(),
+        };
+        let workers = worker::start_builtin_with(
+            self.pool.clone(),
+            &self.worker,
+            self.storage.clone(),
+            reporting,
+        );
         let result = self.server.await;
         workers
             .shutdown(Duration::from_secs(self.worker.shutdown_grace_secs))
             .await;
+        if let Some(metrics_server) = metrics_server {
+            metrics_server.stop(true).await;
+        }
         self.pool.close().await;
         self.database.shutdown().await;
         Ok(result?)
     }
 }
 
-fn serve(
-    listener: TcpListener,
+/// What the API's handlers share.
+struct Shared {
     pool: PgPool,
     keys: TokenKeys,
     storage: Storage,
-) -> anyhow::Result<Server> {
-    let storage = web::Data::new(storage);
-    let pool = web::Data::new(pool);
-    let keys = web::Data::new(keys);
+    metrics: Metrics,
+    workers: PoolStatus,
+}
+
+fn serve(listener: TcpListener, shared: Shared) -> anyhow::Result<Server> {
+    let storage = web::Data::new(shared.storage);
+    let pool = web::Data::new(shared.pool);
+    let keys = web::Data::new(shared.keys);
+    let metrics = web::Data::new(shared.metrics);
+    let workers = web::Data::new(shared.workers);
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(actix_web::middleware::from_fn(metrics::http::track))
             .wrap(TracingLogger::<http::request_id::Spans>::new())
             .wrap(actix_web::middleware::from_fn(http::request_id::assign))
             .app_data(pool.clone())
             .app_data(keys.clone())
             .app_data(storage.clone())
+            .app_data(metrics.clone())
+            .app_data(workers.clone())
             .configure(http::configure_extractors)
             .configure(http::routes)
             .default_service(web::to(http::no_route))

@@ -20,6 +20,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub storage: crate::storage::StorageSettings,
     pub worker: WorkerSettings,
+    pub metrics: MetricsSettings,
 }
 
 /// Where the HTTP API listens.
@@ -58,6 +59,28 @@ pub struct AuthSettings {
     pub public_key_file: String,
     pub issuer: String,
     pub audience: String,
+}
+
+/// Where Prometheus scrapes `GET /metrics` (a listener of its own, not the API's).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    pub enabled: bool,
+    /// Empty: the API's `server.host`.
+    pub host: String,
+    pub port: u16,
+}
+
+impl MetricsSettings {
+    /// The address the metrics listener binds, given the API's host.
+    pub fn address(&self, server_host: &str) -> String {
+        let host = if self.host.is_empty() {
+            server_host
+        } else {
+            &self.host
+        };
+        format!("{host}:{}", self.port)
+    }
 }
 
 /// Log output.
@@ -167,6 +190,15 @@ mod tests {
         assert_eq!(settings.server.port, 8080);
         assert!(settings.database.url.is_empty());
         assert_eq!(settings.log.format, LogFormat::Text);
+        assert!(settings.metrics.enabled);
+        assert_eq!(settings.metrics.port, 9090);
+        assert_eq!(settings.metrics.address("127.0.0.1"), "127.0.0.1:9090");
+    }
+
+    #[test]
+    fn metrics_host_overrides_the_server_host() {
+        let settings = with("[metrics]\nhost = \"0.0.0.0\"\nport = 0").unwrap();
+        assert_eq!(settings.metrics.address("127.0.0.1"), "0.0.0.0:0");
     }
 
     #[test]
@@ -175,6 +207,7 @@ mod tests {
             ("[server]\nport = \"x\"", "server.port"),
             ("[server]\nprot = 1", "prot"),
             ("[log]\nformat = \"xml\"", "log.format"),
+            ("[metrics]\nport = \"x\"", "metrics.port"),
             ("[auth]\nalgorithm = \"none\"", "auth.algorithm"),
             ("[auth]\nalgorithm = \"RS256\"", "auth.public_key_file"),
             (

@@ -13,6 +13,7 @@ pub mod domain;
 pub mod engine;
 pub mod http;
 pub mod import;
+pub mod metrics;
 pub mod ops;
 pub mod storage;
 pub mod store;

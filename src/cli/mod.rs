@@ -12,7 +12,9 @@ use crate::auth::{Role, TokenKeys};
 use crate::config::Settings;
 use crate::db::{self, Database};
 use crate::domain::ProjectId;
+use crate::metrics::server::serve as serve_metrics;
 use crate::storage::Storage;
+use crate::worker::Reporting;
 
 /// The job center of the graph database management plane.
 #[derive(Debug, Parser)]
@@ -74,8 +76,10 @@ impl Cli {
                 let db_settings = settings.database.clone();
                 let worker_settings = settings.worker.clone();
                 let storage = Storage::from_settings(&settings.storage)?;
+                let metrics_listener = crate::metrics::server::bind(&settings)?;
                 with_database(&settings, move |url| async move {
-                    run_worker(&url, &db_settings, &worker_settings, storage).await
+                    let pool = db::pool(&url, &db_settings)?;
+                    run_worker(pool, &worker_settings, storage, metrics_listener).await
                 })
                 .await
             }
@@ -161,20 +165,32 @@ where
     result
 }
 
-/// `jobcenter worker`: the pool alone, until SIGTERM or SIGINT.
+/// `jobcenter worker`: the pool alone (and its metrics, when enabled), until SIGTERM or
+/// SIGINT.
 async fn run_worker(
-    url: &str,
-    db_settings: &crate::config::DatabaseSettings,
+    pool: sqlx::PgPool,
     cfg: &crate::config::WorkerSettings,
     storage: Storage,
+    metrics_listener: Option<std::net::TcpListener>,
 ) -> anyhow::Result<()> {
     if cfg.concurrency == 0 {
         anyhow::bail!("worker.concurrency is 0: this worker would run nothing");
     }
-    let pool = db::pool(url, db_settings)?;
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .context("installing the SIGTERM handler")?;
-    let workers = crate::worker::start_builtin(pool.clone(), cfg, storage);
+    let reporting = Reporting::new(cfg.concurrency);
+    let metrics_server = match metrics_listener {
+        Some(listener) => {
+            let port = listener.local_addr()?.port();
+            let server = serve_metrics(listener, reporting.metrics.clone(), pool.clone())?;
+            tracing::info!(metrics_port = port, "metrics listening");
+            let handle = server.handle();
+            tokio::spawn(server);
+            Some(handle)
+        }
+        None => None,
+    };
+    let workers = crate::worker::start_builtin_with(pool.clone(), cfg, storage, reporting);
     tokio::select! {
         _ = terminate.recv() => tracing::info!("SIGTERM: stopping"),
         _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: stopping"),
@@ -182,6 +198,9 @@ async fn run_worker(
     workers
         .shutdown(Duration::from_secs(cfg.shutdown_grace_secs))
         .await;
+    if let Some(metrics_server) = metrics_server {
+        metrics_server.stop(true).await;
+    }
     pool.close().await;
     Ok(())
 }

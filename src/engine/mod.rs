@@ -137,7 +137,8 @@ pub struct JobContext {
     job: ClaimedJob,
     graph_job: Option<GraphJobPayload>,
     lease: Arc<LeaseState>,
-    finished: bool,
+    /// The final status the job was ended with through this context.
+    ended: Option<JobStatus>,
 }
 
 impl JobContext {
@@ -160,7 +161,7 @@ impl JobContext {
             job,
             graph_job,
             lease,
-            finished: false,
+            ended: None,
         }
     }
 
@@ -274,12 +275,17 @@ impl JobContext {
             return Err(EngineError::LeaseLost);
         }
         tx.commit().await?;
-        self.finished = true;
+        self.ended = Some(status);
         Ok(())
     }
 
     /// Whether the job was ended through this context.
     pub fn is_finished(&self) -> bool {
-        self.finished
+        self.ended.is_some()
+    }
+
+    /// The final status the job was ended with through this context, if it was.
+    pub fn final_status(&self) -> Option<JobStatus> {
+        self.ended
     }
 }

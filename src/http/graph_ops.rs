@@ -13,12 +13,14 @@ use super::graph_view::JobAccepted;
 use super::graphs::{authorize, graph_id, query_bool, requester};
 use crate::auth::{Action, Caller};
 use crate::domain::graph::Operation;
+use crate::metrics::Metrics;
 use crate::ops;
 use crate::storage::{ObjectPath, Storage, StorageError};
 
 /// `POST /v2/{project_id}/graphs/{graph_id}/{action}`; each action is documented as its
 /// own path in `openapi::actions`.
 #[post("/v2/{project_id}/graphs/{graph_id}/{action}")]
+#[allow(clippy::too_many_arguments)] // each one is an extractor
 pub async fn graph_action(
     caller: Caller,
     request_id: RequestIdentity,
@@ -27,6 +29,7 @@ pub async fn graph_action(
     bytes: web::Bytes,
     pool: web::Data<PgPool>,
     storage: web::Data<Storage>,
+    metrics: web::Data<Metrics>,
 ) -> Result<HttpResponse, ApiError> {
     let (project, graph, action) = path.into_inner();
     let project = authorize(&caller, &project, Action::Operate)?;
@@ -36,7 +39,9 @@ pub async fn graph_action(
     if let Operation::Import { request } = &op {
         check_files_exist(&storage, request).await?;
     }
+    let job_name = op.job_name();
     let job = ops::submit(&pool, &project, graph, op, &requester(&caller, &request_id)).await?;
+    metrics.job_accepted(job_name);
     Ok(HttpResponse::Ok().json(JobAccepted {
         job_id: job.to_string(),
     }))

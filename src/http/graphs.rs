@@ -19,6 +19,7 @@ use super::openapi::params::{DeleteGraphParams, GraphPath, PageParams, ProjectPa
 use crate::auth::{Action, Caller};
 use crate::domain::graph::{GraphName, Operation};
 use crate::domain::{Page, ProjectId};
+use crate::metrics::Metrics;
 use crate::ops::{self, Requester};
 use crate::store::{self, StoreError, graphs::Graph};
 
@@ -78,6 +79,7 @@ pub async fn create_graph(
     path: web::Path<String>,
     bytes: web::Bytes,
     pool: web::Data<PgPool>,
+    metrics: web::Data<Metrics>,
 ) -> Result<HttpResponse, ApiError> {
     let project = authorize(&caller, &path, Action::Operate)?;
     let request = body::object(&bytes, false)?;
@@ -85,6 +87,7 @@ pub async fn create_graph(
     let graph = new_graph(&project, spec, &caller.subject)?;
     let (id, name) = (graph.id, graph.name.clone());
     let job = ops::create_graph(&pool, graph, &requester(&caller, &request_id)).await?;
+    metrics.job_accepted(Operation::Create.job_name());
     Ok(HttpResponse::Ok().json(GraphCreated {
         id: id.simple().to_string(),
         name,
@@ -229,11 +232,13 @@ pub async fn delete_graph(
     path: web::Path<(String, String)>,
     query: QueryMap,
     pool: web::Data<PgPool>,
+    metrics: web::Data<Metrics>,
 ) -> Result<HttpResponse, ApiError> {
     let (project, graph) = path.into_inner();
     let project = authorize(&caller, &project, Action::Operate)?;
     let keep_backup = query_bool(&query.0, "keep_backup")?;
     let op = Operation::Delete { keep_backup };
+    let job_name = op.job_name();
     let job = ops::submit(
         &pool,
         &project,
@@ -242,6 +247,7 @@ pub async fn delete_graph(
         &requester(&caller, &request_id),
     )
     .await?;
+    metrics.job_accepted(job_name);
     Ok(HttpResponse::Ok().json(JobAccepted {
         job_id: job.to_string(),
     }))

@@ -1,5 +1,6 @@
 //! Health endpoints, outside `/v2` and without a token: `/health/live` (the process
-//! answers) and `/health/ready` (the database answers and carries this build's migrations).
+//! answers) and `/health/ready` (the database answers and carries this build's migrations,
+//! and this process's worker pool runs, unless it is disabled by `worker.concurrency = 0`).
 
 use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
@@ -7,6 +8,7 @@ use sqlx::PgPool;
 use utoipa::ToSchema;
 
 use crate::store;
+use crate::worker::PoolStatus;
 
 /// The liveness answer.
 #[derive(Debug, Serialize, ToSchema)]
@@ -26,6 +28,17 @@ pub struct Readiness {
     #[schema(example = "up")]
     pub database: &'static str,
     pub migrations: MigrationState,
+    pub workers: WorkerState,
+}
+
+/// This process's worker pool.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkerState {
+    /// `running`, `stopped` (not ready) or `disabled` (`worker.concurrency = 0`; ready).
+    #[schema(example = "running")]
+    pub state: &'static str,
+    /// Jobs the pool runs at once.
+    pub concurrency: usize,
 }
 
 /// The schema migrations this build carries and the database has.
@@ -56,28 +69,33 @@ pub async fn live() -> HttpResponse {
     get,
     path = "/health/ready",
     tag = "health",
-    summary = "Readiness: the database answers and is migrated",
+    summary = "Readiness: the database answers and is migrated, the workers run",
     security(()),
     responses(
         (status = 200, description = "The database answers and carries this build's migrations.", body = Readiness),
-        (status = 503, description = "Not ready: the database is down or its migrations are not current.", body = Readiness),
+        (status = 503, description = "Not ready: the database is down, its migrations are not current, or the worker pool stopped.", body = Readiness),
     )
 )]
 #[get("/health/ready")]
-pub async fn ready(pool: web::Data<PgPool>) -> HttpResponse {
+pub async fn ready(pool: web::Data<PgPool>, workers: web::Data<PoolStatus>) -> HttpResponse {
     let expected = crate::db::latest_migration();
     let applied = store::health::applied_migration(pool.get_ref()).await;
     let (database, migrations_current) = match &applied {
         Ok(version) => ("up", *version == Some(expected)),
         Err(_) => ("down", false),
     };
-    let ready = database == "up" && migrations_current;
+    let workers_state = workers.state();
+    let ready = database == "up" && migrations_current && workers_state.is_healthy();
     let body = Readiness {
         status: if ready { "ready" } else { "not ready" },
         database,
         migrations: MigrationState {
             expected,
             applied: applied.ok().flatten(),
+        },
+        workers: WorkerState {
+            state: workers_state.as_str(),
+            concurrency: workers.concurrency(),
         },
     };
     if ready {

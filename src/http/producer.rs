@@ -26,6 +26,7 @@ use crate::domain::producer::{
     self, ClaimRequest, CompleteRequest, HeartbeatRequest, JobRequest, MAX_BATCH, MAX_CLAIM,
 };
 use crate::domain::{JobId, ParamError};
+use crate::metrics::Metrics;
 use crate::ops::{self, OpError};
 use crate::store::StoreError;
 use crate::store::producer::{self as store, Fence, Origin};
@@ -116,6 +117,7 @@ pub async fn enqueue(
     path: web::Path<String>,
     bytes: web::Bytes,
     pool: web::Data<PgPool>,
+    metrics: web::Data<Metrics>,
 ) -> Result<HttpResponse, ApiError> {
     let project = authorize(&caller, &path, Action::Produce)?;
     let body: Value = parse(&bytes)?;
@@ -133,7 +135,7 @@ pub async fn enqueue(
         .map(JobRequest::check)
         .collect::<Result<Vec<_>, _>>()?;
     let mut tx = pool.begin().await.map_err(StoreError::from)?;
-    let ids = store::enqueue(
+    let enqueued = store::enqueue(
         &mut tx,
         project.as_str(),
         &origin(&caller, &request_id),
@@ -141,6 +143,10 @@ pub async fn enqueue(
     )
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
+    for (job, _) in batch.iter().zip(&enqueued).filter(|(_, e)| e.created) {
+        metrics.job_accepted(&job.job_name);
+    }
+    let ids: Vec<Uuid> = enqueued.iter().map(|e| e.id).collect();
     Ok(HttpResponse::Ok().json(Enqueued {
         job_ids: job_ids(&ids),
         job_id: single.then(|| ids[0].simple().to_string()),
@@ -176,6 +182,7 @@ pub async fn claim(
     path: web::Path<String>,
     bytes: web::Bytes,
     pool: web::Data<PgPool>,
+    metrics: web::Data<Metrics>,
 ) -> Result<HttpResponse, ApiError> {
     let project = authorize(&caller, &path, Action::Produce)?;
     let request: ClaimRequest = parse(&bytes)?;
@@ -205,6 +212,9 @@ pub async fn claim(
         Duration::from_secs(lease),
     )
     .await?;
+    for job in &jobs {
+        metrics.job_started(&job.job_name);
+    }
     Ok(HttpResponse::Ok().json(Claimed {
         jobs: jobs.into_iter().map(ClaimedJob::from).collect(),
     }))
@@ -284,6 +294,7 @@ pub async fn complete(
     path: web::Path<(String, String)>,
     bytes: web::Bytes,
     pool: web::Data<PgPool>,
+    metrics: web::Data<Metrics>,
 ) -> Result<HttpResponse, ApiError> {
     let (project, job) = path.into_inner();
     let project = authorize(&caller, &project, Action::Produce)?;
@@ -292,7 +303,7 @@ pub async fn complete(
     let status = producer::final_status(&request.status)?;
     let files = producer::check_files(request.files)?;
     let mut conn = pool.acquire().await.map_err(StoreError::from)?;
-    store::complete(
+    let completed = store::complete(
         &mut conn,
         project.as_str(),
         id,
@@ -303,6 +314,10 @@ pub async fn complete(
     )
     .await?
     .map_err(fenced)?;
+    let run_time = completed
+        .run_secs
+        .and_then(|secs| Duration::try_from_secs_f64(secs.max(0.0)).ok());
+    metrics.job_finished(&completed.job_name, status, run_time);
     Ok(HttpResponse::Ok().json(Completed {
         job_id: id.simple().to_string(),
         status: status.as_str(),
@@ -370,6 +385,7 @@ pub async fn retry(
     request_id: RequestIdentity,
     path: web::Path<(String, String)>,
     pool: web::Data<PgPool>,
+    metrics: web::Data<Metrics>,
 ) -> Result<HttpResponse, ApiError> {
     let (project, job) = path.into_inner();
     let project = authorize(&caller, &project, Action::Operate)?;
@@ -412,6 +428,7 @@ pub async fn retry(
         tx.commit().await.map_err(StoreError::from)?;
         new_id
     };
+    metrics.job_accepted(&old.job_name);
     Ok(HttpResponse::Ok().json(Retried {
         job_id: new_id.simple().to_string(),
         retry_of: old.id.simple().to_string(),

@@ -12,6 +12,7 @@ pub mod list;
 pub mod plans;
 pub mod producer;
 pub mod queue;
+pub mod queue_stats;
 pub mod seed;
 
 pub use jobs::{Job, JobFile, NewJob};

@@ -40,17 +40,25 @@ pub struct Origin {
     pub request_id: Option<String>,
 }
 
+/// One job of an enqueued batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Enqueued {
+    pub id: Uuid,
+    /// `false`: its idempotency key was taken; `id` is the existing job's.
+    pub created: bool,
+}
+
 /// Records `batch` as pending jobs of `project` in one statement (call it inside a
 /// transaction with the file rows). A job whose `idempotency_key` is already used in the
 /// project (before, or earlier in the batch) is not created: its answer is the existing
-/// job's id. Answers one id per job, in order. `related_graph` gets the id of the project's
-/// live graph of that name, if there is one.
+/// job's id. Answers one entry per job, in order. `related_graph` gets the id of the
+/// project's live graph of that name, if there is one.
 pub async fn enqueue(
     conn: &mut PgConnection,
     project: &str,
     origin: &Origin,
     batch: &[NewProducerJob],
-) -> Result<Vec<Uuid>, StoreError> {
+) -> Result<Vec<Enqueued>, StoreError> {
     // Rows are inserted in key order, so concurrent batches sharing keys take the keys'
     // index entries in one order and wait for each other instead of deadlocking.
     let ids: Vec<Uuid> = batch.iter().map(|_| Uuid::now_v7()).collect();
@@ -122,7 +130,10 @@ pub async fn enqueue(
             if !job.files.is_empty() {
                 jobs::replace_files(&mut *conn, JobId(*id), &job.files).await?;
             }
-            answer.push(*id);
+            answer.push(Enqueued {
+                id: *id,
+                created: true,
+            });
         } else {
             let key = job.idempotency_key.as_deref().unwrap_or_default();
             let found = existing.get(key).copied().ok_or_else(|| {
@@ -130,7 +141,10 @@ pub async fn enqueue(
                     "idempotency key {key:?} neither inserted nor found"
                 ))
             })?;
-            answer.push(found);
+            answer.push(Enqueued {
+                id: found,
+                created: false,
+            });
         }
     }
     let distinct: HashSet<&str> = batch.iter().map(|j| j.job_type.as_str()).collect();
@@ -265,6 +279,14 @@ pub async fn heartbeat(
     }))
 }
 
+/// A job a producer's worker ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Completed {
+    pub job_name: String,
+    /// Seconds from its first claim to its end.
+    pub run_secs: Option<f64>,
+}
+
 /// Ends the job with a final `status` ([`queue::finish`]) and, when given, its file
 /// results, in one transaction; fenced by the lease token.
 pub async fn complete(
@@ -275,7 +297,7 @@ pub async fn complete(
     status: JobStatus,
     fail_reason: Option<&str>,
     files: Option<&[JobFile]>,
-) -> Result<Result<(), Fence>, StoreError> {
+) -> Result<Result<Completed, Fence>, StoreError> {
     let mut tx = sqlx::Acquire::begin(&mut *conn).await?;
     let held = fence(&mut tx, project, id, lease_token).await?;
     if held != Fence::Held {
@@ -289,8 +311,16 @@ pub async fn complete(
         tx.rollback().await?;
         return Ok(Err(Fence::Stale));
     }
+    let completed = sqlx::query_as!(
+        Completed,
+        r#"SELECT job_name, extract(epoch FROM end_time - started_at)::float8 AS run_secs
+           FROM jobs WHERE id = $1"#,
+        id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     tx.commit().await?;
-    Ok(Ok(()))
+    Ok(Ok(completed))
 }
 
 /// A job as a retry needs it.

@@ -350,12 +350,21 @@ async fn undo_graph(
     Ok(())
 }
 
+/// A job [`reap_expired`] settled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReapedJob {
+    pub id: Uuid,
+    pub job_name: String,
+    /// `true`: back in the queue; `false`: no attempts remained, it failed.
+    pub requeued: bool,
+}
+
 /// Running jobs whose lease expired (their worker died or lost the database): back to
-/// `pending` while attempts remain, else `failed` (and their graph restored). Answers how
-/// many were requeued or failed. Each job is settled in its own transaction.
-pub async fn reap_expired(conn: &mut PgConnection) -> Result<u64, StoreError> {
+/// `pending` while attempts remain, else `failed` (and their graph restored). Answers the
+/// jobs requeued or failed. Each job is settled in its own transaction.
+pub async fn reap_expired(conn: &mut PgConnection) -> Result<Vec<ReapedJob>, StoreError> {
     let expired = sqlx::query!(
-        "SELECT id, lease_token AS \"lease_token!\", worker_id, attempt, max_attempts
+        "SELECT id, lease_token AS \"lease_token!\", worker_id, attempt, max_attempts, job_name
          FROM jobs
          WHERE status = 'running' AND lease_expires_at < now() AND lease_token IS NOT NULL
          ORDER BY lease_expires_at
@@ -363,7 +372,7 @@ pub async fn reap_expired(conn: &mut PgConnection) -> Result<u64, StoreError> {
     )
     .fetch_all(&mut *conn)
     .await?;
-    let mut reaped = 0;
+    let mut reaped = Vec::new();
     for job in expired {
         let mut tx = conn.begin().await?;
         lock_graph_of(&mut tx, job.id).await?;
@@ -385,7 +394,11 @@ pub async fn reap_expired(conn: &mut PgConnection) -> Result<u64, StoreError> {
                 job_id = %job.id, worker_id = job.worker_id, attempt = job.attempt,
                 "lease expired: the job goes back to the queue"
             );
-            reaped += 1;
+            reaped.push(ReapedJob {
+                id: job.id,
+                job_name: job.job_name,
+                requeued: true,
+            });
         } else {
             let still_expired = sqlx::query_scalar!(
                 "SELECT 1 AS \"one!\" FROM jobs
@@ -408,7 +421,11 @@ pub async fn reap_expired(conn: &mut PgConnection) -> Result<u64, StoreError> {
                     max_attempts = job.max_attempts,
                     "lease expired and no attempts remain: the job failed"
                 );
-                reaped += 1;
+                reaped.push(ReapedJob {
+                    id: job.id,
+                    job_name: job.job_name,
+                    requeued: false,
+                });
             }
         }
         tx.commit().await?;

@@ -9,6 +9,7 @@ use tracing::Instrument;
 
 use super::Shared;
 use super::heartbeat::Heartbeat;
+use crate::domain::JobStatus;
 use crate::domain::graph::GraphJobPayload;
 use crate::engine::{EngineError, JobContext, LeaseState};
 use crate::store::StoreError;
@@ -36,6 +37,8 @@ pub(crate) async fn run(shared: Arc<Shared>, claimed: ClaimedJob, permit: OwnedS
 
 async fn run_claimed(shared: &Shared, claimed: ClaimedJob) {
     tracing::info!(worker_id = shared.settings.worker_id, "job started");
+    let started = Instant::now();
+    shared.metrics.job_started(&claimed.job_name);
     let lease = LeaseState::new(claimed.cancel_requested);
     let (stop_heartbeat, stop_rx) = watch::channel(false);
     let heartbeat = tokio::spawn(
@@ -57,12 +60,8 @@ async fn run_claimed(shared: &Shared, claimed: ClaimedJob) {
             Err(err) => {
                 let reason = format!("the job's payload is not a graph operation: {err}");
                 let ctx = JobContext::with_lease(shared.pool.clone(), claimed, None, lease);
-                record(
-                    shared,
-                    &ctx,
-                    Ending::Engine(Err(EngineError::Failed(reason))),
-                )
-                .await;
+                let ending = Ending::Engine(Err(EngineError::Failed(reason)));
+                record(shared, &ctx, ending, started).await;
                 stop_heartbeat.send_replace(true);
                 let _ = heartbeat.await;
                 return;
@@ -81,7 +80,7 @@ async fn run_claimed(shared: &Shared, claimed: ClaimedJob) {
         _ = lost.wait_for(|l| *l) => Ending::Engine(Err(EngineError::LeaseLost)),
         _ = abandon.wait_for(|a| *a) => Ending::Abandoned,
     };
-    record(shared, &ctx, ending).await;
+    record(shared, &ctx, ending, started).await;
     stop_heartbeat.send_replace(true);
     let _ = heartbeat.await;
 }
@@ -104,11 +103,20 @@ async fn run_engine(
 }
 
 /// Writes how the job ended (fenced), retrying while the database is unavailable and the
-/// lease lasts; past that, the reaper settles the job once the lease expires.
-async fn record(shared: &Shared, ctx: &JobContext, ending: Ending) {
+/// lease lasts; past that, the reaper settles the job once the lease expires. The run
+/// (begun at `started`) is counted in the metrics once its ending is recorded.
+async fn record(shared: &Shared, ctx: &JobContext, ending: Ending, started: Instant) {
     let (id, token, attempt) = (ctx.job_id(), ctx.lease_token(), ctx.job().attempt);
+    let job_name = ctx.job().job_name.as_str();
+    let finished = |status| {
+        let run_time = Some(started.elapsed());
+        shared.metrics.job_finished(job_name, status, run_time);
+    };
     match ending {
-        Ending::Engine(Ok(())) => tracing::info!("job succeeded"),
+        Ending::Engine(Ok(())) => {
+            tracing::info!("job succeeded");
+            finished(ctx.final_status().unwrap_or(JobStatus::Success));
+        }
         Ending::Engine(Err(EngineError::LeaseLost)) => {
             tracing::warn!("the lease on this job was lost; its work is abandoned")
         }
@@ -121,10 +129,12 @@ async fn record(shared: &Shared, ctx: &JobContext, ending: Ending) {
             .await;
             match outcome {
                 Some(RetryOutcome::Requeued) => {
-                    tracing::warn!(%reason, retry_in = ?delay, "job failed transiently; it will be retried")
+                    tracing::warn!(%reason, retry_in = ?delay, "job failed transiently; it will be retried");
+                    shared.metrics.job_retried(job_name);
                 }
                 Some(RetryOutcome::Failed) => {
-                    tracing::warn!(%reason, "job failed transiently and has no attempts left")
+                    tracing::warn!(%reason, "job failed transiently and has no attempts left");
+                    finished(JobStatus::Failed);
                 }
                 Some(RetryOutcome::LeaseLost) => tracing::warn!("the lease on this job was lost"),
                 None => {}
@@ -138,7 +148,10 @@ async fn record(shared: &Shared, ctx: &JobContext, ending: Ending) {
             })
             .await;
             match failed {
-                Some(true) => tracing::info!(%reason, "job failed"),
+                Some(true) => {
+                    tracing::info!(%reason, "job failed");
+                    finished(JobStatus::Failed);
+                }
                 Some(false) => tracing::warn!("the lease on this job was lost"),
                 None => {}
             }

@@ -16,6 +16,9 @@
 mod heartbeat;
 mod job;
 mod listener;
+mod status;
+
+pub use status::{PoolState, PoolStatus};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,7 +31,9 @@ use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinHandle;
 
 use crate::config::WorkerSettings;
+use crate::domain::JobStatus;
 use crate::engine::{BuiltinEngine, Engine};
+use crate::metrics::Metrics;
 use crate::store::queue;
 
 /// How the pool runs.
@@ -83,8 +88,40 @@ fn default_worker_id() -> String {
 
 /// Starts a pool running the built-in engine, as configured in `[worker]`.
 pub fn start_builtin(pool: PgPool, cfg: &WorkerSettings, storage: Storage) -> WorkerHandle {
+    start_builtin_with(pool, cfg, storage, Reporting::new(cfg.concurrency))
+}
+
+/// [`start_builtin`], reporting to `reporting`.
+pub fn start_builtin_with(
+    pool: PgPool,
+    cfg: &WorkerSettings,
+    storage: Storage,
+    reporting: Reporting,
+) -> WorkerHandle {
     let engine = BuiltinEngine::new(Duration::from_millis(cfg.step_delay_ms)).with_storage(storage);
-    WorkerPool::start(pool, Arc::new(engine), PoolSettings::from_config(cfg))
+    WorkerPool::start_with(
+        pool,
+        Arc::new(engine),
+        PoolSettings::from_config(cfg),
+        reporting,
+    )
+}
+
+/// Where a pool reports: the application's metrics, and the status its readiness reads.
+#[derive(Debug, Clone)]
+pub struct Reporting {
+    pub metrics: Metrics,
+    pub status: PoolStatus,
+}
+
+impl Reporting {
+    /// Metrics of its own and a fresh status, for a pool of `concurrency`.
+    pub fn new(concurrency: usize) -> Reporting {
+        Reporting {
+            metrics: Metrics::new(),
+            status: PoolStatus::new(concurrency),
+        }
+    }
 }
 
 /// What the pool's tasks share.
@@ -100,6 +137,7 @@ pub(crate) struct Shared {
     pub(crate) stopping: watch::Sender<bool>,
     /// `true`: the grace period is over; running jobs are released.
     pub(crate) abandon: watch::Sender<bool>,
+    pub(crate) metrics: Metrics,
 }
 
 /// The worker pool.
@@ -108,7 +146,20 @@ pub struct WorkerPool;
 impl WorkerPool {
     /// Starts claiming and running jobs of the engine's job types.
     pub fn start(pool: PgPool, engine: Arc<dyn Engine>, settings: PoolSettings) -> WorkerHandle {
+        let reporting = Reporting::new(settings.concurrency);
+        WorkerPool::start_with(pool, engine, settings, reporting)
+    }
+
+    /// [`start`](Self::start), reporting to `reporting` (whose status must be for
+    /// `settings.concurrency`).
+    pub fn start_with(
+        pool: PgPool,
+        engine: Arc<dyn Engine>,
+        settings: PoolSettings,
+        reporting: Reporting,
+    ) -> WorkerHandle {
         let concurrency = settings.concurrency;
+        debug_assert_eq!(reporting.status.concurrency(), concurrency);
         let shared = Arc::new(Shared {
             pool,
             engine,
@@ -116,6 +167,7 @@ impl WorkerPool {
             wake: Notify::new(),
             stopping: watch::Sender::new(false),
             abandon: watch::Sender::new(false),
+            metrics: reporting.metrics,
             settings,
         });
         let mut tasks = Vec::new();
@@ -125,7 +177,8 @@ impl WorkerPool {
                 concurrency,
                 "worker pool started"
             );
-            tasks.push(tokio::spawn(dispatch(shared.clone())));
+            let running = reporting.status.running();
+            tasks.push(tokio::spawn(dispatch(shared.clone(), running)));
             tasks.push(tokio::spawn(listener::listen(shared.clone())));
             tasks.push(tokio::spawn(reap(shared.clone())));
         }
@@ -176,8 +229,9 @@ impl WorkerHandle {
     }
 }
 
-/// Claims up to the free slots at each wake and starts a task per claimed job.
-async fn dispatch(shared: Arc<Shared>) {
+/// Claims up to the free slots at each wake and starts a task per claimed job; the pool is
+/// `running` while this lasts.
+async fn dispatch(shared: Arc<Shared>, _running: status::RunningGuard) {
     let types = shared.engine.job_types();
     let types: Vec<&str> = types.iter().map(String::as_str).collect();
     let mut stopping = shared.stopping.subscribe();
@@ -235,9 +289,15 @@ async fn reap(shared: Arc<Shared>) {
         }
         .await;
         match reaped {
-            Ok(n) => {
+            Ok(reaped) => {
                 outage.recovered("reaping expired leases");
-                if n > 0 {
+                if !reaped.is_empty() {
+                    shared.metrics.leases_expired(reaped.len() as u64);
+                    for job in reaped.iter().filter(|job| !job.requeued) {
+                        shared
+                            .metrics
+                            .job_finished(&job.job_name, JobStatus::Failed, None);
+                    }
                     shared.wake.notify_one();
                 }
             }

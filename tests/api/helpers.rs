@@ -14,6 +14,7 @@ use jobcenter::config::Settings;
 use jobcenter::db::embedded::{EmbeddedOptions, EmbeddedPostgres};
 use jobcenter::domain::{JobId, JobStatus, ProjectId};
 use jobcenter::store::NewJob;
+use jobcenter::worker::PoolState;
 use serde_json::Value;
 use sqlx::{Connection, Executor, PgConnection, PgPool};
 use tokio::sync::OnceCell;
@@ -168,6 +169,7 @@ pub async fn fresh_database() -> String {
 pub fn test_settings(database_url: &str) -> Settings {
     let mut settings = Settings::defaults().unwrap();
     settings.server.port = 0;
+    settings.metrics.port = 0;
     settings.database.url = database_url.to_owned();
     settings.auth.jwt_secret = SECRET.to_owned();
     settings.storage.root = storage_root(database_url);
@@ -177,6 +179,8 @@ pub fn test_settings(database_url: &str) -> Settings {
 /// A running service on its own database.
 pub struct TestApp {
     pub address: String,
+    /// `http://127.0.0.1:<metrics port>` (empty when metrics are disabled).
+    pub metrics_address: String,
     pub pool: PgPool,
     pub client: reqwest::Client,
     pub keys: TokenKeys,
@@ -203,14 +207,39 @@ impl TestApp {
             .await
             .expect("build the application");
         let address = format!("http://127.0.0.1:{}", app.port());
+        let metrics_address = app
+            .metrics_port()
+            .map(|port| format!("http://127.0.0.1:{port}"))
+            .unwrap_or_default();
         let pool = PgPool::connect(&settings.database.url).await.unwrap();
+        let workers = app.workers().clone();
         tokio::spawn(app.run_until_stopped());
+        // The pool starts in the spawned task: wait for it, so readiness is settled.
+        for _ in 0..500 {
+            if workers.state() != PoolState::Stopped {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         TestApp {
             address,
+            metrics_address,
             pool,
             client: reqwest::Client::new(),
             keys: TokenKeys::from_settings(&settings.auth).unwrap(),
         }
+    }
+
+    /// The text of `GET /metrics` on the metrics port.
+    pub async fn metrics(&self) -> String {
+        let response = self
+            .client
+            .get(format!("{}/metrics", self.metrics_address))
+            .send()
+            .await
+            .expect("scrape");
+        assert_eq!(response.status().as_u16(), 200);
+        response.text().await.unwrap()
     }
 
     /// A token for `project` with `roles`, valid for an hour.

@@ -8,6 +8,7 @@ mod graphs;
 mod helpers;
 mod import;
 mod list_jobs;
+mod metrics;
 mod openapi;
 mod producer;
 mod request_id;

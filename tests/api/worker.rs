@@ -10,7 +10,7 @@ use jobcenter::domain::JobStatus;
 use jobcenter::domain::graph::{GraphJobPayload, Operation, status};
 use jobcenter::engine::{BuiltinEngine, Engine, EngineError, EngineFuture, JobContext};
 use jobcenter::store::queue::{self, RetryOutcome};
-use jobcenter::worker::{PoolSettings, WorkerHandle, WorkerPool};
+use jobcenter::worker::{PoolSettings, Reporting, WorkerHandle, WorkerPool};
 use serde_json::json;
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
@@ -516,10 +516,11 @@ async fn an_expired_lease_with_no_attempts_left_fails_the_job_and_restores_the_g
     .await
     .unwrap();
     let mut conn = pool.acquire().await.unwrap();
-    assert_eq!(queue::reap_expired(&mut conn).await.unwrap(), 1);
-    assert_eq!(
-        queue::reap_expired(&mut conn).await.unwrap(),
-        0,
+    let reaped = queue::reap_expired(&mut conn).await.unwrap();
+    assert_eq!(reaped.len(), 1);
+    assert!(!reaped[0].requeued, "no attempts remained");
+    assert!(
+        queue::reap_expired(&mut conn).await.unwrap().is_empty(),
         "settled once"
     );
 
@@ -561,12 +562,22 @@ async fn transient_failures_are_retried_then_the_job_fails_with_a_reason() {
     let graph = insert_graph(&pool, status::RUNNING).await;
     let job = enqueue(&pool, graph, Operation::Expand { replication: 5 }).await;
     let runs = Arc::new(AtomicUsize::new(0));
-    let workers = start(&pool, Arc::new(Unreachable { runs: runs.clone() }));
+    let reporting = Reporting::new(2);
+    let engine = Arc::new(Unreachable { runs: runs.clone() });
+    let workers = WorkerPool::start_with(pool.clone(), engine, settings(2), reporting.clone());
     let done = wait_final(&pool, job).await;
     workers.shutdown(Duration::from_secs(5)).await;
 
     assert_eq!(done.status, "failed");
     assert_eq!(done.attempt, 3);
+    let metrics = reporting.metrics.encode();
+    for line in [
+        "jobcenter_jobs_started_total{job_name=\"ExpandGraph\"} 3",
+        "jobcenter_job_retries_total{job_name=\"ExpandGraph\"} 2",
+        "jobcenter_jobs_finished_total{job_name=\"ExpandGraph\",status=\"failed\"} 1",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} in:\n{metrics}");
+    }
     assert_eq!(runs.load(Ordering::SeqCst), 3);
     let reason = done.fail_reason.unwrap();
     assert!(
