@@ -10,11 +10,12 @@ use sqlx::PgPool;
 use tracing_actix_web::TracingLogger;
 
 use crate::auth::TokenKeys;
-use crate::config::{Settings, WorkerSettings};
+use crate::config::{RetentionSettings, Settings, WorkerSettings};
 use crate::db::{self, Database};
 use crate::http;
 use crate::storage::Storage;
 use crate::worker;
+use crate::worker::retention::RetentionHandle;
 
 /// How long start-up waits for the database before giving up.
 const DATABASE_PATIENCE: Duration = Duration::from_secs(60);
@@ -26,7 +27,9 @@ pub struct Application {
     database: Database,
     pool: PgPool,
     worker: WorkerSettings,
+    retention: RetentionSettings,
     storage: Storage,
+    shutdown_timeout: Duration,
 }
 
 impl Application {
@@ -42,14 +45,17 @@ impl Application {
             anyhow::anyhow!("server.host/server.port: cannot listen on {address}: {e}")
         })?;
         let port = listener.local_addr()?.port();
-        let server = serve(listener, pool.clone(), keys, storage.clone())?;
+        let shutdown_timeout = settings.server.shutdown_timeout_secs;
+        let server = serve(listener, pool.clone(), keys, storage.clone(), shutdown_timeout)?;
         Ok(Application {
             port,
             server,
             database,
             pool,
             worker: settings.worker.clone(),
+            retention: settings.retention.clone(),
             storage,
+            shutdown_timeout: Duration::from_secs(shutdown_timeout),
         })
     }
 
@@ -63,18 +69,67 @@ impl Application {
         &self.pool
     }
 
-    /// Serves and runs the worker pool until SIGINT/SIGTERM; then the HTTP server stops,
-    /// the pool shuts down gracefully, and the private database (if any) is stopped.
+    /// Serves and runs the worker pool (and, beside it, the retention task) until
+    /// SIGINT/SIGTERM. Then, at the same time: the HTTP server accepts no new connection
+    /// and waits up to `server.shutdown_timeout_secs` for requests in flight, and the pool
+    /// stops claiming and gives running jobs `worker.shutdown_grace_secs` before releasing
+    /// them to the queue. Last, the private database (if any) is stopped.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         tracing::info!(port = self.port, "jobcenter listening");
         let workers = worker::start_builtin(self.pool.clone(), &self.worker, self.storage.clone());
-        let result = self.server.await;
-        workers
-            .shutdown(Duration::from_secs(self.worker.shutdown_grace_secs))
-            .await;
+        let retention = (self.worker.concurrency > 0).then(|| {
+            RetentionHandle::start(self.pool.clone(), self.storage.clone(), &self.retention)
+        });
+        let handle = self.server.handle();
+        let mut server = self.server;
+        let signalled = tokio::select! {
+            result = &mut server => Err(result),
+            signal = stop_signal() => Ok(signal),
+        };
+        let result = match signalled {
+            Err(result) => result,
+            Ok(signal) => {
+                tracing::info!(
+                    signal,
+                    http_timeout = ?self.shutdown_timeout,
+                    "stopping: no new connections; draining requests in flight and jobs"
+                );
+                let http = async {
+                    handle.stop(true).await;
+                    let result = server.await;
+                    tracing::info!("HTTP server drained");
+                    result
+                };
+                let grace = Duration::from_secs(self.worker.shutdown_grace_secs);
+                let retention = async {
+                    if let Some(retention) = retention {
+                        retention.stop().await;
+                    }
+                };
+                tokio::join!(http, workers.shutdown(grace), retention).0
+            }
+        };
         self.pool.close().await;
         self.database.shutdown().await;
+        tracing::info!("jobcenter stopped");
         Ok(result?)
+    }
+}
+
+/// Waits for SIGTERM or SIGINT; answers its name.
+pub async fn stop_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = match signal(SignalKind::terminate()) {
+        Ok(terminate) => terminate,
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot watch SIGTERM; stopping on SIGINT only");
+            let _ = tokio::signal::ctrl_c().await;
+            return "SIGINT";
+        }
+    };
+    tokio::select! {
+        _ = terminate.recv() => "SIGTERM",
+        _ = tokio::signal::ctrl_c() => "SIGINT",
     }
 }
 
@@ -83,6 +138,7 @@ fn serve(
     pool: PgPool,
     keys: TokenKeys,
     storage: Storage,
+    shutdown_timeout_secs: u64,
 ) -> anyhow::Result<Server> {
     let storage = web::Data::new(storage);
     let pool = web::Data::new(pool);
@@ -98,6 +154,8 @@ fn serve(
             .configure(http::routes)
             .default_service(web::to(http::no_route))
     })
+    .shutdown_timeout(shutdown_timeout_secs)
+    .disable_signals()
     .listen(listener)?
     .run();
     Ok(server)

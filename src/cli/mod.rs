@@ -1,5 +1,6 @@
 //! The command line: one binary, several subcommands.
 
+pub mod prune;
 pub mod seed;
 
 use std::time::Duration;
@@ -13,6 +14,7 @@ use crate::config::Settings;
 use crate::db::{self, Database};
 use crate::domain::ProjectId;
 use crate::storage::Storage;
+use crate::worker::retention::RetentionHandle;
 
 /// The job center of the graph database management plane.
 #[derive(Debug, Parser)]
@@ -48,6 +50,8 @@ pub enum Command {
     },
     /// Fill the store with realistic, deterministic jobs.
     Seed(seed::SeedArgs),
+    /// Delete finished jobs older than `[retention]` allows (see --dry-run).
+    Prune(prune::PruneArgs),
 }
 
 impl Cli {
@@ -61,11 +65,10 @@ impl Cli {
                     .await
             }
             Command::Worker => {
-                let db_settings = settings.database.clone();
-                let worker_settings = settings.worker.clone();
+                let worker_settings = settings.clone();
                 let storage = Storage::from_settings(&settings.storage)?;
                 with_database(&settings, move |url| async move {
-                    run_worker(&url, &db_settings, &worker_settings, storage).await
+                    run_worker(&url, &worker_settings, storage).await
                 })
                 .await
             }
@@ -85,6 +88,16 @@ impl Cli {
                 with_database(&settings, move |url| async move {
                     let pool = db::pool(&url, &db_settings)?;
                     seed::run(&pool, &args).await
+                })
+                .await
+            }
+            Command::Prune(args) => {
+                let db_settings = settings.database.clone();
+                let retention = settings.retention.clone();
+                let storage = Storage::from_settings(&settings.storage)?;
+                with_database(&settings, move |url| async move {
+                    let pool = db::pool(&url, &db_settings)?;
+                    prune::run(&pool, &storage, &retention, &args).await
                 })
                 .await
             }
@@ -108,27 +121,21 @@ where
     result
 }
 
-/// `jobcenter worker`: the pool alone, until SIGTERM or SIGINT.
-async fn run_worker(
-    url: &str,
-    db_settings: &crate::config::DatabaseSettings,
-    cfg: &crate::config::WorkerSettings,
-    storage: Storage,
-) -> anyhow::Result<()> {
+/// `jobcenter worker`: the pool alone (with the retention task), until SIGTERM or SIGINT.
+async fn run_worker(url: &str, settings: &Settings, storage: Storage) -> anyhow::Result<()> {
+    let cfg = &settings.worker;
     if cfg.concurrency == 0 {
         anyhow::bail!("worker.concurrency is 0: this worker would run nothing");
     }
-    let pool = db::pool(url, db_settings)?;
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .context("installing the SIGTERM handler")?;
-    let workers = crate::worker::start_builtin(pool.clone(), cfg, storage);
-    tokio::select! {
-        _ = terminate.recv() => tracing::info!("SIGTERM: stopping"),
-        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: stopping"),
-    }
-    workers
-        .shutdown(Duration::from_secs(cfg.shutdown_grace_secs))
-        .await;
+    let pool = db::pool(url, &settings.database)?;
+    let workers = crate::worker::start_builtin(pool.clone(), cfg, storage.clone());
+    let retention = RetentionHandle::start(pool.clone(), storage, &settings.retention);
+    let signal = crate::app::stop_signal().await;
+    tracing::info!(signal, "stopping");
+    tokio::join!(
+        workers.shutdown(Duration::from_secs(cfg.shutdown_grace_secs)),
+        retention.stop()
+    );
     pool.close().await;
     Ok(())
 }

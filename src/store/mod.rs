@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod list;
 pub mod producer;
 pub mod queue;
+pub mod retention;
 pub mod seed;
 
 pub use jobs::{Job, JobFile, NewJob};

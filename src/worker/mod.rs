@@ -16,6 +16,7 @@
 mod heartbeat;
 mod job;
 mod listener;
+pub mod retention;
 
 use std::sync::Arc;
 use std::time::Duration;
