@@ -95,8 +95,8 @@ impl Application {
                     "stopping: no new connections; draining requests in flight and jobs"
                 );
                 let http = async {
-                    handle.stop(true).await;
-                    let result = server.await;
+                    // The server's own future runs the stop: poll both.
+                    let ((), result) = tokio::join!(handle.stop(true), server);
                     tracing::info!("HTTP server drained");
                     result
                 };

@@ -51,7 +51,7 @@ pub async fn run(
                 time(found.newest_end)
             );
         }
-        println!("would delete {total} jobs in all (dry run: nothing deleted)");
+        println!("total: {total} jobs would be deleted (dry run: nothing deleted)");
         return Ok(());
     }
     let print = |b: &Batch| {
@@ -65,7 +65,7 @@ pub async fn run(
         );
     };
     let total = retention::prune(pool, storage, &policy, None, print).await?;
-    println!("deleted {total} jobs in all");
+    println!("total: {total} jobs deleted");
     Ok(())
 }
 

@@ -10,6 +10,8 @@ mod import;
 mod list_jobs;
 mod producer;
 mod request_id;
+mod retention;
 mod sdk;
 mod show_job;
+mod shutdown;
 mod worker;
