@@ -1,6 +1,7 @@
-//! Graceful shutdown of the real binary: SIGTERM lets a request in flight finish, refuses
-//! new connections, gives the running job its grace (then releases it to the queue), and
-//! the process exits 0 saying it drained.
+//! Start-up and shutdown. The database password may come from a file. Graceful shutdown
+//! of the real binary: SIGTERM lets a request in flight finish, refuses new connections,
+//! gives the running job its grace (then releases it to the queue), and the process exits 0
+//! saying it drained.
 //!
 //! The slow request is a slow client: an enqueue whose body arrives in two halves, the
 //! second after the signal, so the server is inside the request when it is told to stop.
@@ -16,7 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::graphs::create_body;
-use crate::helpers::{PROJECT, SECRET, fresh_database, storage_root, test_settings};
+use crate::helpers::{PROJECT, SECRET, TestApp, fresh_database, storage_root, test_settings};
 
 fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -167,5 +168,38 @@ async fn sigterm_drains_requests_and_jobs_then_exits_zero() {
         "jobcenter stopped",
     ] {
         assert!(log.contains(line), "no {line:?} in the log:\n{log}");
+    }
+}
+
+/// The test PostgreSQL trusts local users, so any password is accepted: this checks that a
+/// password read from a file reaches both connections (refinery's and the pool's) intact,
+/// and that a bad file stops start-up naming the key.
+#[tokio::test]
+async fn the_database_password_comes_from_a_file() {
+    let url = fresh_database().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("db-password");
+    std::fs::write(&file, "p@ss:w/rd\n").unwrap();
+    let mut settings = test_settings(&url);
+    settings.database.password_file = file.to_str().unwrap().to_owned();
+
+    let built = jobcenter::db::configured_url(&settings.database).unwrap();
+    let parsed: tokio_postgres::Config = built.parse().unwrap();
+    assert_eq!(parsed.get_password(), Some("p@ss:w/rd".as_bytes()));
+    let expected: tokio_postgres::Config = url.parse().unwrap();
+    assert_eq!(parsed.get_dbname(), expected.get_dbname());
+    assert_eq!(parsed.get_user(), expected.get_user());
+
+    let app = TestApp::spawn_with(settings.clone()).await;
+    let (status, body) = app.get("/health/ready", None).await;
+    assert_eq!(status, 200, "{body}");
+
+    for bad in [dir.path().join("missing"), dir.path().to_path_buf()] {
+        settings.database.password_file = bad.to_str().unwrap().to_owned();
+        let err = match jobcenter::app::Application::build(&settings).await {
+            Ok(_) => panic!("started with password_file {bad:?}"),
+            Err(err) => format!("{err:#}"),
+        };
+        assert!(err.contains("database.password_file"), "{err}");
     }
 }
