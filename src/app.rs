@@ -46,7 +46,13 @@ impl Application {
         })?;
         let port = listener.local_addr()?.port();
         let shutdown_timeout = settings.server.shutdown_timeout_secs;
-        let server = serve(listener, pool.clone(), keys, storage.clone(), shutdown_timeout)?;
+        let server = serve(
+            listener,
+            pool.clone(),
+            keys,
+            storage.clone(),
+            shutdown_timeout,
+        )?;
         Ok(Application {
             port,
             server,

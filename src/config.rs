@@ -222,7 +222,11 @@ mod tests {
         let retention = &settings.retention;
         assert!(retention.enabled);
         assert_eq!(
-            (retention.max_age_days, retention.batch_size, retention.interval_secs),
+            (
+                retention.max_age_days,
+                retention.batch_size,
+                retention.interval_secs
+            ),
             (180, 1000, 3600)
         );
     }
@@ -279,7 +283,10 @@ mod tests {
             ("[retention]\nbatch_size = 0", "retention.batch_size"),
             ("[retention]\nmax_age_days = 0", "retention.max_age_days"),
             ("[retention]\nenabled = \"maybe\"", "retention.enabled"),
-            ("[server]\nshutdown_timeout_secs = -1", "server.shutdown_timeout_secs"),
+            (
+                "[server]\nshutdown_timeout_secs = -1",
+                "server.shutdown_timeout_secs",
+            ),
         ];
         for (toml, key) in cases {
             let err = with(toml).unwrap_err().to_string();

@@ -58,9 +58,13 @@ fn password_file_errors_name_the_key() {
     let empty = dir.path().join("empty");
     std::fs::write(&empty, "\n").unwrap();
     for file in [missing, empty] {
-        let err = configured_url(&settings("postgres://app@db/jobs", "", file.to_str().unwrap()))
-            .unwrap_err()
-            .to_string();
+        let err = configured_url(&settings(
+            "postgres://app@db/jobs",
+            "",
+            file.to_str().unwrap(),
+        ))
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("database.password_file"), "{err}");
     }
     let err = configured_url(&settings("mysql://app@db/jobs", "", ""))

@@ -14,7 +14,12 @@ use crate::helpers::{PROJECT, TestApp, job, storage_root, test_settings};
 
 /// A job of `graph` that began `days_ago` days ago (final ones end 10 minutes later).
 fn aged(graph: &str, status: JobStatus, days_ago: i64) -> NewJob {
-    job(graph, "ImportGraph", status, Utc::now() - TimeDelta::days(days_ago))
+    job(
+        graph,
+        "ImportGraph",
+        status,
+        Utc::now() - TimeDelta::days(days_ago),
+    )
 }
 
 fn settings(max_age_days: u32, batch_size: u32) -> RetentionSettings {
@@ -76,7 +81,11 @@ pub async fn assert_counts_exact(app: &TestApp) {
     )
     .await;
     assert_eq!(mismatches, 0, "job_day_counts disagrees with count(*)");
-    let total = count(&app.pool, &format!("SELECT count(*) FROM jobs WHERE project_id = '{PROJECT}'")).await;
+    let total = count(
+        &app.pool,
+        &format!("SELECT count(*) FROM jobs WHERE project_id = '{PROJECT}'"),
+    )
+    .await;
     let (_, body) = app.list("limit=1").await;
     assert_eq!(body["job_count"], total, "{body}");
     for (filter, status) in [
@@ -86,7 +95,13 @@ pub async fn assert_counts_exact(app: &TestApp) {
         ("partiallyFailed", "partiallyFailed"),
         ("failed", "failed"),
     ] {
-        let n = count(&app.pool, &format!("SELECT count(*) FROM jobs WHERE project_id = '{PROJECT}' AND status = '{status}'")).await;
+        let n = count(
+            &app.pool,
+            &format!(
+                "SELECT count(*) FROM jobs WHERE project_id = '{PROJECT}' AND status = '{status}'"
+            ),
+        )
+        .await;
         let (_, body) = app.list(&format!("status={filter}&limit=1")).await;
         assert_eq!(body["job_count"], n, "status {status}: {body}");
     }
@@ -98,12 +113,14 @@ pub async fn assert_counts_exact(app: &TestApp) {
     .await
     .unwrap();
     for graph in graphs {
-        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs WHERE project_id = $1 AND graph_name = $2")
-            .bind(PROJECT)
-            .bind(&graph)
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM jobs WHERE project_id = $1 AND graph_name = $2",
+        )
+        .bind(PROJECT)
+        .bind(&graph)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
         let (_, body) = app.list(&format!("graph_name={graph}&limit=1")).await;
         assert_eq!(body["job_count"], n, "graph {graph}: {body}");
     }
@@ -144,7 +161,8 @@ async fn old_finished_jobs_go_with_their_files_and_logs_and_counts_stay_exact() 
     let active = aged("g4", JobStatus::Success, 60);
     app.insert(&doomed).await;
     app.insert(&kept).await;
-    app.insert(&[original.clone(), retry.clone(), active.clone()]).await;
+    app.insert(&[original.clone(), retry.clone(), active.clone()])
+        .await;
     sqlx::query("UPDATE jobs SET retry_of = $1 WHERE id = $2")
         .bind(original.id.0)
         .bind(retry.id.0)
@@ -174,36 +192,65 @@ async fn old_finished_jobs_go_with_their_files_and_logs_and_counts_stay_exact() 
     let planned = retention::dry_run(&app.pool, &policy).await.unwrap();
     let planned: Vec<(&str, i64)> = planned.iter().map(|(s, c)| (s.as_str(), c.count)).collect();
     // success: 3 doomed (the retry waits for its original); failed: 2 doomed + the original.
-    assert_eq!(planned, [("success", 3), ("partiallyFailed", 2), ("failed", 3)]);
-    assert_eq!(count(&app.pool, "SELECT count(*) FROM jobs").await, before, "a dry run deletes nothing");
+    assert_eq!(
+        planned,
+        [("success", 3), ("partiallyFailed", 2), ("failed", 3)]
+    );
+    assert_eq!(
+        count(&app.pool, "SELECT count(*) FROM jobs").await,
+        before,
+        "a dry run deletes nothing"
+    );
 
     // A log object already gone is no error.
     std::fs::remove_file(&doomed_logs[0]).unwrap();
     let mut batches: Vec<Batch> = Vec::new();
-    let deleted = retention::prune(&app.pool, &storage, &policy, None, |b| batches.push(b.clone()))
-        .await
-        .unwrap();
+    let deleted = retention::prune(&app.pool, &storage, &policy, None, |b| {
+        batches.push(b.clone())
+    })
+    .await
+    .unwrap();
     assert_eq!(deleted, 8);
     assert!(batches.iter().all(|b| b.jobs <= 2), "{batches:?}");
-    assert_eq!(batches.len(), 5, "2+1 success, 2 partiallyFailed, 2+1 failed: {batches:?}");
+    assert_eq!(
+        batches.len(),
+        5,
+        "2+1 success, 2 partiallyFailed, 2+1 failed: {batches:?}"
+    );
     assert_eq!(batches.iter().map(|b| b.logs_deleted).sum::<usize>(), 4);
 
     for j in &doomed {
-        assert!(!exists(&app.pool, j.id.0).await, "{:?} {:?}", j.status, j.begin_time);
+        assert!(
+            !exists(&app.pool, j.id.0).await,
+            "{:?} {:?}",
+            j.status,
+            j.begin_time
+        );
     }
     assert!(!exists(&app.pool, original.id.0).await);
     for j in kept.iter().chain([&retry, &active]) {
-        assert!(exists(&app.pool, j.id.0).await, "{:?} {:?}", j.status, j.begin_time);
+        assert!(
+            exists(&app.pool, j.id.0).await,
+            "{:?} {:?}",
+            j.status,
+            j.begin_time
+        );
     }
     let orphans = count(&app.pool, "SELECT count(*) FROM job_files f WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = f.job_id)").await;
     assert_eq!(orphans, 0);
-    assert_eq!(count(&app.pool, "SELECT count(*) FROM job_files").await, 2, "the kept job's files stay");
+    assert_eq!(
+        count(&app.pool, "SELECT count(*) FROM job_files").await,
+        2,
+        "the kept job's files stay"
+    );
     assert!(doomed_logs.iter().all(|f| !f.exists()));
     assert!(kept_log.exists());
     assert_counts_exact(&app).await;
 
     // Next round the retry goes too, its original being gone.
-    let again = retention::prune(&app.pool, &storage, &policy, None, |_| {}).await.unwrap();
+    let again = retention::prune(&app.pool, &storage, &policy, None, |_| {})
+        .await
+        .unwrap();
     assert_eq!(again, 1);
     assert!(!exists(&app.pool, retry.id.0).await);
     assert!(exists(&app.pool, active.id.0).await);
@@ -229,7 +276,10 @@ async fn each_final_status_may_have_its_own_age() {
         .await
         .unwrap();
     let planned: Vec<(&str, i64)> = planned.iter().map(|(s, c)| (s.as_str(), c.count)).collect();
-    assert_eq!(planned, [("success", 1), ("partiallyFailed", 0), ("failed", 1)]);
+    assert_eq!(
+        planned,
+        [("success", 1), ("partiallyFailed", 0), ("failed", 1)]
+    );
 }
 
 /// Runs the binary on `url` with `args`; answers its stdout.
@@ -244,7 +294,11 @@ fn cli(url: &str, args: &[&str]) -> String {
         .output()
         .unwrap();
     let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(out.status.success(), "{args:?}: {stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{args:?}: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     stdout
 }
 
@@ -263,14 +317,30 @@ fn counts(out: &str, prefix: &str) -> Vec<(i64, String)> {
 #[tokio::test]
 async fn prune_on_seeded_jobs_uses_the_index_and_keeps_counts_exact() {
     let url = crate::helpers::fresh_database().await;
-    cli(&url, &["seed", "--project", PROJECT, "--jobs", "3000", "--days", "60", "--graphs", "5"]);
+    cli(
+        &url,
+        &[
+            "seed",
+            "--project",
+            PROJECT,
+            "--jobs",
+            "3000",
+            "--days",
+            "60",
+            "--graphs",
+            "5",
+        ],
+    );
     let app = TestApp::spawn_with({
         let mut settings = test_settings(&url);
         settings.worker.concurrency = 0;
         settings
     })
     .await;
-    sqlx::query("ANALYZE jobs").execute(&app.pool).await.unwrap();
+    sqlx::query("ANALYZE jobs")
+        .execute(&app.pool)
+        .await
+        .unwrap();
     let plan: Vec<String> = sqlx::query_scalar(
         "EXPLAIN SELECT j.id FROM jobs j
          WHERE j.status = 'success' AND j.end_time IS NOT NULL AND j.end_time < now() - interval '30 days'
@@ -288,7 +358,11 @@ async fn prune_on_seeded_jobs_uses_the_index_and_keeps_counts_exact() {
     let unfinished = "SELECT count(*) FROM jobs WHERE end_time IS NULL";
     let unfinished_before = count(&app.pool, unfinished).await;
     let total_before = count(&app.pool, "SELECT count(*) FROM jobs").await;
-    let old = count(&app.pool, "SELECT count(*) FROM jobs WHERE end_time < now() - interval '30 days'").await;
+    let old = count(
+        &app.pool,
+        "SELECT count(*) FROM jobs WHERE end_time < now() - interval '30 days'",
+    )
+    .await;
     assert!(old > 500, "the seed spreads jobs over 60 days: {old}");
 
     let dry = cli(&url, &["prune", "--dry-run", "--max-age-days", "30"]);
@@ -297,21 +371,38 @@ async fn prune_on_seeded_jobs_uses_the_index_and_keeps_counts_exact() {
     let planned_total: i64 = planned.iter().map(|(n, _)| n).sum();
     assert!((planned_total - old).abs() <= 1, "{dry} vs {old}");
     assert!(dry.contains("nothing deleted"), "{dry}");
-    assert_eq!(count(&app.pool, "SELECT count(*) FROM jobs").await, total_before);
+    assert_eq!(
+        count(&app.pool, "SELECT count(*) FROM jobs").await,
+        total_before
+    );
 
-    let wet = cli(&url, &["prune", "--max-age-days", "30", "--batch-size", "400"]);
+    let wet = cli(
+        &url,
+        &["prune", "--max-age-days", "30", "--batch-size", "400"],
+    );
     let batches = counts(&wet, "deleted");
     assert!(batches.len() >= 3, "{wet}");
     assert!(batches.iter().all(|(n, _)| *n <= 400 && *n > 0), "{wet}");
     let deleted: i64 = batches.iter().map(|(n, _)| n).sum();
     assert!((deleted - planned_total).abs() <= 1, "{wet} vs {dry}");
     for (status, n) in planned.iter().map(|(n, s)| (s, n)) {
-        let per_status: i64 = batches.iter().filter(|(_, s)| s == status).map(|(n, _)| n).sum();
+        let per_status: i64 = batches
+            .iter()
+            .filter(|(_, s)| s == status)
+            .map(|(n, _)| n)
+            .sum();
         assert!((per_status - n).abs() <= 1, "{status}: {wet} vs {dry}");
     }
-    assert_eq!(count(&app.pool, "SELECT count(*) FROM jobs").await, total_before - deleted);
+    assert_eq!(
+        count(&app.pool, "SELECT count(*) FROM jobs").await,
+        total_before - deleted
+    );
     assert_eq!(count(&app.pool, unfinished).await, unfinished_before);
-    let left = count(&app.pool, "SELECT count(*) FROM jobs WHERE end_time < now() - interval '30 days 1 minute'").await;
+    let left = count(
+        &app.pool,
+        "SELECT count(*) FROM jobs WHERE end_time < now() - interval '30 days 1 minute'",
+    )
+    .await;
     assert_eq!(left, 0);
     assert_counts_exact(&app).await;
 }
