@@ -88,33 +88,34 @@ impl Application {
         });
         let handle = self.server.handle();
         let mut server = self.server;
-        let signalled = tokio::select! {
+        let signal = tokio::select! {
             result = &mut server => Err(result),
             signal = stop_signal() => Ok(signal),
         };
-        let result = match signalled {
-            Err(result) => result,
-            Ok(signal) => {
-                tracing::info!(
-                    signal,
-                    http_timeout = ?self.shutdown_timeout,
-                    "stopping: no new connections; draining requests in flight and jobs"
-                );
-                let http = async {
-                    // The server's own future runs the stop: poll both.
+        let http = async {
+            match signal {
+                // The server stopped by itself (it failed): nothing to drain.
+                Err(result) => result,
+                Ok(signal) => {
+                    tracing::info!(
+                        signal,
+                        http_timeout = ?self.shutdown_timeout,
+                        "stopping: no new connections; draining requests in flight and jobs"
+                    );
+                    // The server's own future carries out the stop: poll both.
                     let ((), result) = tokio::join!(handle.stop(true), server);
                     tracing::info!("HTTP server drained");
                     result
-                };
-                let grace = Duration::from_secs(self.worker.shutdown_grace_secs);
-                let retention = async {
-                    if let Some(retention) = retention {
-                        retention.stop().await;
-                    }
-                };
-                tokio::join!(http, workers.shutdown(grace), retention).0
+                }
             }
         };
+        let grace = Duration::from_secs(self.worker.shutdown_grace_secs);
+        let retention = async {
+            if let Some(retention) = retention {
+                retention.stop().await;
+            }
+        };
+        let (result, (), ()) = tokio::join!(http, workers.shutdown(grace), retention);
         self.pool.close().await;
         self.database.shutdown().await;
         tracing::info!("jobcenter stopped");
