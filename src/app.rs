@@ -10,11 +10,12 @@ use sqlx::PgPool;
 use tracing_actix_web::TracingLogger;
 
 use crate::auth::TokenKeys;
-use crate::config::{Settings, WorkerSettings};
+use crate::config::{RetentionSettings, Settings, WorkerSettings};
 use crate::db::{self, Database};
 use crate::http;
 use crate::metrics::{self, Metrics};
 use crate::storage::Storage;
+use crate::worker::retention::RetentionHandle;
 use crate::worker::{self, PoolStatus, Reporting};
 
 /// How long start-up waits for the database before giving up.
@@ -31,7 +32,9 @@ pub struct Application {
     database: Database,
     pool: PgPool,
     worker: WorkerSettings,
+    retention: RetentionSettings,
     storage: Storage,
+    shutdown_timeout: Duration,
 }
 
 impl Application {
@@ -67,7 +70,8 @@ impl Application {
             metrics: metrics.clone(),
             workers: workers.clone(),
         };
-        let server = serve(listener, shared)?;
+        let shutdown_timeout = settings.server.shutdown_timeout_secs;
+        let server = serve(listener, shared, shutdown_timeout)?;
         Ok(Application {
             port,
             server,
@@ -78,7 +82,9 @@ impl Application {
             database,
             pool,
             worker: settings.worker.clone(),
+            retention: settings.retention.clone(),
             storage,
+            shutdown_timeout: Duration::from_secs(shutdown_timeout),
         })
     }
 
@@ -103,9 +109,11 @@ impl Application {
         &self.pool
     }
 
-    /// Serves and runs the worker pool until SIGINT/SIGTERM; then the HTTP server stops,
-    /// the pool shuts down gracefully, the metrics listener stops, and the private database
-    /// (if any) is stopped.
+    /// Serves and runs the worker pool (and, beside it, the retention task) until
+    /// SIGINT/SIGTERM. Then, at the same time: the HTTP server accepts no new connection
+    /// and waits up to `server.shutdown_timeout_secs` for requests in flight, and the pool
+    /// stops claiming and gives running jobs `worker.shutdown_grace_secs` before releasing
+    /// them to the queue. Last, the metrics listener and the private database (if any) is stopped.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         tracing::info!(
             port = self.port,
@@ -127,16 +135,63 @@ impl Application {
             self.storage.clone(),
             reporting,
         );
-        let result = self.server.await;
-        workers
-            .shutdown(Duration::from_secs(self.worker.shutdown_grace_secs))
-            .await;
+        let retention = (self.worker.concurrency > 0).then(|| {
+            RetentionHandle::start(self.pool.clone(), self.storage.clone(), &self.retention)
+        });
+        let handle = self.server.handle();
+        let mut server = self.server;
+        let signal = tokio::select! {
+            result = &mut server => Err(result),
+            signal = stop_signal() => Ok(signal),
+        };
+        let http = async {
+            match signal {
+                // The server stopped by itself (it failed): nothing to drain.
+                Err(result) => result,
+                Ok(signal) => {
+                    tracing::info!(
+                        signal,
+                        http_timeout = ?self.shutdown_timeout,
+                        "stopping: no new connections; draining requests in flight and jobs"
+                    );
+                    // The server's own future carries out the stop: poll both.
+                    let ((), result) = tokio::join!(handle.stop(true), server);
+                    tracing::info!("HTTP server drained");
+                    result
+                }
+            }
+        };
+        let grace = Duration::from_secs(self.worker.shutdown_grace_secs);
+        let retention = async {
+            if let Some(retention) = retention {
+                retention.stop().await;
+            }
+        };
+        let (result, (), ()) = tokio::join!(http, workers.shutdown(grace), retention);
         if let Some(metrics_server) = metrics_server {
             metrics_server.stop(true).await;
         }
         self.pool.close().await;
         self.database.shutdown().await;
+        tracing::info!("jobcenter stopped");
         Ok(result?)
+    }
+}
+
+/// Waits for SIGTERM or SIGINT; answers its name.
+pub async fn stop_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = match signal(SignalKind::terminate()) {
+        Ok(terminate) => terminate,
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot watch SIGTERM; stopping on SIGINT only");
+            let _ = tokio::signal::ctrl_c().await;
+            return "SIGINT";
+        }
+    };
+    tokio::select! {
+        _ = terminate.recv() => "SIGTERM",
+        _ = tokio::signal::ctrl_c() => "SIGINT",
     }
 }
 
@@ -149,7 +204,11 @@ struct Shared {
     workers: PoolStatus,
 }
 
-fn serve(listener: TcpListener, shared: Shared) -> anyhow::Result<Server> {
+fn serve(
+    listener: TcpListener,
+    shared: Shared,
+    shutdown_timeout_secs: u64,
+) -> anyhow::Result<Server> {
     let storage = web::Data::new(shared.storage);
     let pool = web::Data::new(shared.pool);
     let keys = web::Data::new(shared.keys);
@@ -169,6 +228,8 @@ fn serve(listener: TcpListener, shared: Shared) -> anyhow::Result<Server> {
             .configure(http::routes)
             .default_service(web::to(http::no_route))
     })
+    .shutdown_timeout(shutdown_timeout_secs)
+    .disable_signals()
     .listen(listener)?
     .run();
     Ok(server)

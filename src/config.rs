@@ -21,6 +21,7 @@ pub struct Settings {
     pub storage: crate::storage::StorageSettings,
     pub worker: WorkerSettings,
     pub metrics: MetricsSettings,
+    pub retention: RetentionSettings,
 }
 
 /// Where the HTTP API listens.
@@ -29,6 +30,8 @@ pub struct Settings {
 pub struct ServerSettings {
     pub host: String,
     pub port: u16,
+    /// Seconds a stopping server waits for requests in flight.
+    pub shutdown_timeout_secs: u64,
 }
 
 /// The PostgreSQL database, or the private one started when `url` is empty.
@@ -36,6 +39,10 @@ pub struct ServerSettings {
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
     pub url: String,
+    /// Replaces the URL's password when not empty.
+    pub password: String,
+    /// A file whose content (one trailing newline dropped) replaces the URL's password.
+    pub password_file: String,
     pub max_connections: u32,
     pub acquire_timeout_secs: u64,
     pub embedded: EmbeddedSettings,
@@ -100,6 +107,33 @@ pub struct WorkerSettings {
     pub poll_interval_ms: u64,
     pub shutdown_grace_secs: u64,
     pub step_delay_ms: u64,
+}
+
+/// `[retention]`: how long finished jobs are kept (see [`crate::store::retention`]).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSettings {
+    pub enabled: bool,
+    pub max_age_days: u32,
+    pub success_days: u32,
+    pub partially_failed_days: u32,
+    pub failed_days: u32,
+    pub batch_size: u32,
+    pub interval_secs: u64,
+}
+
+impl RetentionSettings {
+    /// Days a job that ended with `status` is kept: its own setting, else `max_age_days`.
+    pub fn days_for(&self, status: crate::domain::JobStatus) -> u32 {
+        use crate::domain::JobStatus;
+        let own = match status {
+            JobStatus::Success => self.success_days,
+            JobStatus::PartiallyFailed => self.partially_failed_days,
+            JobStatus::Failed => self.failed_days,
+            JobStatus::Pending | JobStatus::Running => 0,
+        };
+        if own == 0 { self.max_age_days } else { own }
+    }
 }
 
 /// Log line format.
@@ -168,6 +202,21 @@ impl Settings {
         if self.worker.poll_interval_ms < 10 {
             return bad("worker.poll_interval_ms", "must be at least 10");
         }
+        if !self.database.password.is_empty() && !self.database.password_file.is_empty() {
+            return bad(
+                "database.password_file",
+                "set either database.password or database.password_file, not both",
+            );
+        }
+        if self.retention.max_age_days == 0 {
+            return bad("retention.max_age_days", "must be at least 1");
+        }
+        if self.retention.batch_size == 0 {
+            return bad("retention.batch_size", "must be at least 1");
+        }
+        if self.retention.interval_secs == 0 {
+            return bad("retention.interval_secs", "must be at least 1");
+        }
         Ok(())
     }
 }
@@ -193,12 +242,58 @@ mod tests {
         assert!(settings.metrics.enabled);
         assert_eq!(settings.metrics.port, 9090);
         assert_eq!(settings.metrics.address("127.0.0.1"), "127.0.0.1:9090");
+        assert_eq!(settings.server.shutdown_timeout_secs, 30);
+        assert!(settings.database.password.is_empty());
+        assert!(settings.database.password_file.is_empty());
+        let retention = &settings.retention;
+        assert!(retention.enabled);
+        assert_eq!(
+            (
+                retention.max_age_days,
+                retention.batch_size,
+                retention.interval_secs
+            ),
+            (180, 1000, 3600)
+        );
     }
 
     #[test]
     fn metrics_host_overrides_the_server_host() {
         let settings = with("[metrics]\nhost = \"0.0.0.0\"\nport = 0").unwrap();
         assert_eq!(settings.metrics.address("127.0.0.1"), "0.0.0.0:0");
+    }
+
+    #[test]
+    fn retention_days_fall_back_to_max_age() {
+        use crate::domain::JobStatus;
+        let settings = with("[retention]\nmax_age_days = 30\nfailed_days = 90").unwrap();
+        let retention = &settings.retention;
+        assert_eq!(retention.days_for(JobStatus::Failed), 90);
+        assert_eq!(retention.days_for(JobStatus::Success), 30);
+        assert_eq!(retention.days_for(JobStatus::PartiallyFailed), 30);
+    }
+
+    #[test]
+    fn password_file_comes_from_the_environment_key() {
+        let cfg = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+            .add_source(
+                config::Environment::with_prefix("JOBCENTER")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .source(Some(
+                        [(
+                            "JOBCENTER__DATABASE__PASSWORD_FILE".to_owned(),
+                            "/run/secrets/db".to_owned(),
+                        )]
+                        .into_iter()
+                        .collect(),
+                    )),
+            )
+            .build()
+            .unwrap();
+        let settings = Settings::from_config(cfg).unwrap();
+        assert_eq!(settings.database.password_file, "/run/secrets/db");
     }
 
     #[test]
@@ -213,6 +308,17 @@ mod tests {
             (
                 "[database]\nmax_connections = 0",
                 "database.max_connections",
+            ),
+            (
+                "[database]\npassword = \"a\"\npassword_file = \"/run/secrets/pw\"",
+                "database.password_file",
+            ),
+            ("[retention]\nbatch_size = 0", "retention.batch_size"),
+            ("[retention]\nmax_age_days = 0", "retention.max_age_days"),
+            ("[retention]\nenabled = \"maybe\"", "retention.enabled"),
+            (
+                "[server]\nshutdown_timeout_secs = -1",
+                "server.shutdown_timeout_secs",
             ),
         ];
         for (toml, key) in cases {

@@ -1,5 +1,6 @@
 //! The command line: one binary, several subcommands.
 
+pub mod prune;
 pub mod seed;
 
 use std::time::Duration;
@@ -15,6 +16,7 @@ use crate::domain::ProjectId;
 use crate::metrics::server::serve as serve_metrics;
 use crate::storage::Storage;
 use crate::worker::Reporting;
+use crate::worker::retention::RetentionHandle;
 
 /// The job center of the graph database management plane.
 #[derive(Debug, Parser)]
@@ -60,6 +62,8 @@ pub enum Command {
         #[arg(long, default_value_t = 900_000)]
         deep_offset: i64,
     },
+    /// Delete finished jobs older than `[retention]` allows (see --dry-run).
+    Prune(prune::PruneArgs),
 }
 
 impl Cli {
@@ -73,13 +77,11 @@ impl Cli {
                     .await
             }
             Command::Worker => {
-                let db_settings = settings.database.clone();
-                let worker_settings = settings.worker.clone();
+                let worker_settings = settings.clone();
                 let storage = Storage::from_settings(&settings.storage)?;
                 let metrics_listener = crate::metrics::server::bind(&settings)?;
                 with_database(&settings, move |url| async move {
-                    let pool = db::pool(&url, &db_settings)?;
-                    run_worker(pool, &worker_settings, storage, metrics_listener).await
+                    run_worker(&url, &worker_settings, storage, metrics_listener).await
                 })
                 .await
             }
@@ -110,6 +112,16 @@ impl Cli {
                 let db_settings = settings.database.clone();
                 with_database(&settings, move |url| async move {
                     check_plans(&url, &db_settings, &project, deep_offset).await
+                })
+                .await
+            }
+            Command::Prune(args) => {
+                let db_settings = settings.database.clone();
+                let retention = settings.retention.clone();
+                let storage = Storage::from_settings(&settings.storage)?;
+                with_database(&settings, move |url| async move {
+                    let pool = db::pool(&url, &db_settings)?;
+                    prune::run(&pool, &storage, &retention, &args).await
                 })
                 .await
             }
@@ -165,19 +177,19 @@ where
     result
 }
 
-/// `jobcenter worker`: the pool alone (and its metrics, when enabled), until SIGTERM or
-/// SIGINT.
+/// `jobcenter worker`: the pool alone (with the retention task, and its metrics when
+/// enabled), until SIGTERM or SIGINT.
 async fn run_worker(
-    pool: sqlx::PgPool,
-    cfg: &crate::config::WorkerSettings,
+    url: &str,
+    settings: &Settings,
     storage: Storage,
     metrics_listener: Option<std::net::TcpListener>,
 ) -> anyhow::Result<()> {
+    let cfg = &settings.worker;
     if cfg.concurrency == 0 {
         anyhow::bail!("worker.concurrency is 0: this worker would run nothing");
     }
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .context("installing the SIGTERM handler")?;
+    let pool = db::pool(url, &settings.database)?;
     let reporting = Reporting::new(cfg.concurrency);
     let metrics_server = match metrics_listener {
         Some(listener) => {
@@ -190,14 +202,14 @@ async fn run_worker(
         }
         None => None,
     };
-    let workers = crate::worker::start_builtin_with(pool.clone(), cfg, storage, reporting);
-    tokio::select! {
-        _ = terminate.recv() => tracing::info!("SIGTERM: stopping"),
-        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: stopping"),
-    }
-    workers
-        .shutdown(Duration::from_secs(cfg.shutdown_grace_secs))
-        .await;
+    let workers = crate::worker::start_builtin_with(pool.clone(), cfg, storage.clone(), reporting);
+    let retention = RetentionHandle::start(pool.clone(), storage, &settings.retention);
+    let signal = crate::app::stop_signal().await;
+    tracing::info!(signal, "stopping");
+    tokio::join!(
+        workers.shutdown(Duration::from_secs(cfg.shutdown_grace_secs)),
+        retention.stop()
+    );
     if let Some(metrics_server) = metrics_server {
         metrics_server.stop(true).await;
     }

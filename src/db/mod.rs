@@ -27,7 +27,7 @@ impl Database {
     pub async fn locate(settings: &DatabaseSettings) -> anyhow::Result<Database> {
         if !settings.url.is_empty() {
             return Ok(Database {
-                url: settings.url.clone(),
+                url: configured_url(settings)?,
                 embedded: None,
             });
         }
@@ -56,10 +56,67 @@ impl Database {
     }
 }
 
+/// `database.url` with the password of `database.password` or `database.password_file`
+/// when one is set (errors name the key). The same URL serves refinery's tokio-postgres
+/// connection and the sqlx pool.
+pub fn configured_url(settings: &DatabaseSettings) -> anyhow::Result<String> {
+    let password = if !settings.password_file.is_empty() {
+        let raw = std::fs::read_to_string(&settings.password_file).map_err(|e| {
+            anyhow::anyhow!(
+                "database.password_file: cannot read {:?}: {e}",
+                settings.password_file
+            )
+        })?;
+        let password = raw
+            .strip_suffix('\n')
+            .map(|p| p.strip_suffix('\r').unwrap_or(p))
+            .unwrap_or(&raw);
+        if password.is_empty() {
+            anyhow::bail!(
+                "database.password_file: {:?} is empty",
+                settings.password_file
+            );
+        }
+        Some((password.to_owned(), "database.password_file"))
+    } else if !settings.password.is_empty() {
+        Some((settings.password.clone(), "database.password"))
+    } else {
+        None
+    };
+    match password {
+        None => Ok(settings.url.clone()),
+        Some((password, key)) => with_password(&settings.url, &password)
+            .map_err(|e| anyhow::anyhow!("{key}: cannot be applied to database.url: {e}")),
+    }
+}
+
+/// `url` with `password`: in the authority, or as a `password` parameter when the URL has
+/// no host (a Unix-socket URL such as `postgres:///db?host=/run/postgresql`).
+fn with_password(url: &str, password: &str) -> anyhow::Result<String> {
+    let mut parsed = url::Url::parse(url).context("database.url is not a URL")?;
+    if !matches!(parsed.scheme(), "postgres" | "postgresql") {
+        anyhow::bail!("database.url is not a postgres:// URL");
+    }
+    if parsed.set_password(Some(password)).is_err() {
+        let kept: Vec<(String, String)> = parsed
+            .query_pairs()
+            .filter(|(k, _)| k != "password")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        parsed
+            .query_pairs_mut()
+            .clear()
+            .extend_pairs(kept)
+            .append_pair("password", password);
+    }
+    Ok(parsed.into())
+}
+
 /// Applies pending migrations, retrying the connection with backoff for up to `patience`.
 pub async fn migrate(url: &str, patience: Duration) -> anyhow::Result<()> {
     let mut delay = Duration::from_millis(200);
     let deadline = tokio::time::Instant::now() + patience;
+    let mut attempt = 0u32;
     let mut client = loop {
         match tokio_postgres::connect(url, tokio_postgres::NoTls).await {
             Ok((client, connection)) => {
@@ -67,7 +124,13 @@ pub async fn migrate(url: &str, patience: Duration) -> anyhow::Result<()> {
                 break client;
             }
             Err(err) if tokio::time::Instant::now() + delay < deadline => {
-                tracing::warn!(error = %err, retry_in = ?delay, "database not reachable yet");
+                attempt += 1;
+                tracing::warn!(
+                    attempt,
+                    error = %crate::telemetry::error_chain(&err),
+                    retry_in = ?delay,
+                    "waiting for the database: connection failed"
+                );
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(5));
             }
@@ -105,3 +168,6 @@ pub fn pool(url: &str, settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
         .acquire_timeout(Duration::from_secs(settings.acquire_timeout_secs))
         .connect_lazy_with(options))
 }
+
+#[cfg(test)]
+mod tests;

@@ -201,6 +201,15 @@ impl Storage {
         Ok(())
     }
 
+    /// Deletes one object; an object that is not there is not an error.
+    pub async fn delete(&self, path: &ObjectPath) -> Result<(), StorageError> {
+        let (store, location) = self.locate(path)?;
+        match store.delete(&location).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(err) => Err(err.into()),
+        }
+    }
+
     /// Uploads a local file as an object, streaming it in parts.
     pub async fn upload(&self, file: &Path, path: &ObjectPath) -> Result<(), StorageError> {
         use tokio::io::AsyncWriteExt;

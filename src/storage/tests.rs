@@ -125,3 +125,15 @@ async fn objects_stream_through_a_blocking_reader_and_upload_from_files() {
     assert_eq!(read, body);
     std::fs::remove_dir_all(root).unwrap();
 }
+
+#[tokio::test]
+async fn delete_removes_an_object_and_ignores_a_missing_one() {
+    let root = temp_root();
+    let storage = Storage::local(&root).unwrap();
+    let path = ObjectPath::parse("b/logs/job/a.log").unwrap();
+    storage.put(&path, b"line 1: bad\n".to_vec()).await.unwrap();
+    assert!(root.join("b/logs/job/a.log").exists());
+    storage.delete(&path).await.unwrap();
+    assert!(!root.join("b/logs/job/a.log").exists());
+    storage.delete(&path).await.unwrap();
+}

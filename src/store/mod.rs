@@ -13,6 +13,7 @@ pub mod plans;
 pub mod producer;
 pub mod queue;
 pub mod queue_stats;
+pub mod retention;
 pub mod seed;
 
 pub use jobs::{Job, JobFile, NewJob};

@@ -16,6 +16,7 @@
 mod heartbeat;
 mod job;
 mod listener;
+pub mod retention;
 mod status;
 
 pub use status::{PoolState, PoolStatus};
