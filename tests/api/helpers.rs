@@ -26,7 +26,7 @@ static SERVER: OnceCell<String> = OnceCell::const_new();
 static TEMPLATE: OnceCell<String> = OnceCell::const_new();
 
 /// `postgres://user@host:port` of the test server (no database part).
-async fn server_url() -> &'static str {
+pub async fn server_url() -> &'static str {
     SERVER
         .get_or_init(|| async {
             if let Ok(url) = std::env::var("JOBCENTER_TEST_DATABASE_URL") {

@@ -2,6 +2,8 @@
 
 mod auth;
 mod backup;
+mod bench;
+mod counts;
 mod errors;
 mod export;
 mod graphs;
@@ -10,6 +12,7 @@ mod import;
 mod list_jobs;
 mod metrics;
 mod openapi;
+mod plans;
 mod producer;
 mod request_id;
 mod retention;

@@ -1,0 +1,68 @@
+//! Plans of the job list on seeded data: every statement shape (filters, shallow and deep
+//! offsets, count and page, custom and generic plans) reads an index in list order, never
+//! the whole jobs table; and the check does catch a bad plan.
+
+use chrono::NaiveDate;
+use jobcenter::cli::seed::{SeedArgs, run as seed};
+use jobcenter::domain::ProjectId;
+use jobcenter::store::plans::{PlanCheck, check_list_plans};
+use sqlx::PgPool;
+
+use crate::helpers::fresh_database;
+
+/// A database with one large project among smaller ones, analyzed.
+async fn seeded() -> PgPool {
+    let url = fresh_database().await;
+    let pool = PgPool::connect(&url).await.unwrap();
+    let args = |project: &str, projects: Option<u32>, jobs: u64| SeedArgs {
+        project: project.to_owned(),
+        projects,
+        jobs,
+        graphs: 20,
+        days: 1095,
+        seed: 7,
+        until: NaiveDate::from_ymd_opt(2026, 11, 1),
+        batch: 50_000,
+    };
+    seed(&pool, &args("big", None, 60_000)).await.unwrap();
+    seed(&pool, &args("p", Some(20), 40_000)).await.unwrap();
+    sqlx::query("ANALYZE").execute(&pool).await.unwrap();
+    pool
+}
+
+async fn checks(pool: &PgPool) -> Vec<PlanCheck> {
+    let mut conn = pool.acquire().await.unwrap();
+    let big = ProjectId::parse("big").unwrap();
+    check_list_plans(&mut conn, &big, 54_000).await.unwrap()
+}
+
+#[tokio::test]
+async fn every_list_statement_reads_an_index_in_list_order() {
+    let pool = seeded().await;
+    let checks = checks(&pool).await;
+    // 16 filter shapes x 2 offsets x custom/generic counts, and the pages that exist.
+    assert!(checks.len() > 80, "only {} plans checked", checks.len());
+    assert!(
+        checks
+            .iter()
+            .any(|c| c.shape.contains("offset=54000 page generic"))
+    );
+    let bad: Vec<_> = checks.iter().filter(|c| c.problem.is_some()).collect();
+    assert!(bad.is_empty(), "bad plans: {bad:#?}");
+
+    // Without the index of the unfiltered list the same check must fail.
+    sqlx::query("DROP INDEX jobs_by_project")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let checks = self::checks(&pool).await;
+    let bad: Vec<_> = checks
+        .iter()
+        .filter(|c| c.problem.is_some())
+        .map(|c| c.shape.as_str())
+        .collect();
+    assert!(
+        bad.iter().any(|shape| shape.starts_with("no filter")),
+        "no plan flagged without jobs_by_project: {bad:?}"
+    );
+}
