@@ -7,6 +7,7 @@ use anyhow::{Context, bail};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 
 use super::Claims;
+use super::verified::VerifiedTokens;
 use crate::config::AuthSettings;
 
 /// Why a token was refused (all become 401 `APIG.0301`; the detail is for logs only).
@@ -23,6 +24,7 @@ pub struct TokenKeys {
     algorithm: Algorithm,
     issuer: Option<String>,
     audience: Option<String>,
+    verified: std::sync::Arc<VerifiedTokens>,
 }
 
 impl std::fmt::Debug for TokenKeys {
@@ -91,12 +93,21 @@ impl TokenKeys {
             algorithm,
             issuer,
             audience,
+            verified: Default::default(),
         })
     }
 
-    /// Checks signature, algorithm, expiry and the configured issuer and audience.
+    /// Checks signature, algorithm, expiry and the configured issuer and audience (a token
+    /// that passed before is answered from [`VerifiedTokens`] until it expires).
     pub fn verify(&self, token: &str) -> Result<Claims, InvalidToken> {
-        Ok(jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)?.claims)
+        let now = jsonwebtoken::get_current_timestamp();
+        if let Some(claims) = self.verified.get(token, now, self.validation.leeway) {
+            return Ok(claims);
+        }
+        let claims =
+            jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)?.claims;
+        self.verified.insert(token, &claims);
+        Ok(claims)
     }
 
     /// Signs a token for `project` with `roles`, valid for `ttl` (HS256 only).

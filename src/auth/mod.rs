@@ -2,6 +2,7 @@
 //! ES256 public key for tokens issued elsewhere. Secrets and tokens are never logged.
 
 pub mod keys;
+pub mod verified;
 
 use serde::{Deserialize, Serialize};
 
