@@ -154,7 +154,7 @@ async fn check_plans(
         checks.len()
     );
     println!(
-        "{} plans checked (16 filter shapes x 2 offsets x count/page x custom/generic): \
+        "{} plans checked (16 filter shapes x 2 offsets x custom/generic): \
          no sequential scan or sort of jobs",
         checks.len()
     );

@@ -43,22 +43,41 @@ pub async fn assign(
     Ok(res)
 }
 
-/// Root spans carrying the request id as `x_request_id`.
+/// Root spans carrying the request id as `x_request_id`, the method, the route pattern and
+/// the path. Field values are computed only when the span is enabled (the route pattern
+/// costs a walk of the route table), unlike `tracing_actix_web::root_span!`, which
+/// computes every field, the client address included, for every request.
 pub struct Spans;
 
 impl RootSpanBuilder for Spans {
     fn on_request_start(request: &ServiceRequest) -> Span {
-        let id = request
-            .extensions()
-            .get::<RequestIdentity>()
-            .map(|r| r.0.clone())
-            .unwrap_or_default();
-        tracing_actix_web::root_span!(request, x_request_id = %id)
+        use tracing::field::Empty;
+        tracing::info_span!(
+            "HTTP request",
+            http.method = %request.method(),
+            http.route = %request.match_pattern().unwrap_or_default(),
+            http.target = %request.path(),
+            x_request_id = %request_id(request),
+            otel.kind = "server",
+            http.status_code = Empty,
+            otel.status_code = Empty,
+            exception.message = Empty,
+            exception.details = Empty,
+        )
     }
 
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
         DefaultRootSpanBuilder::on_request_end(span, outcome);
     }
+}
+
+/// The id [`assign`] put on the request (empty if it did not run).
+fn request_id(request: &ServiceRequest) -> String {
+    request
+        .extensions()
+        .get::<RequestIdentity>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default()
 }
 
 impl FromRequest for RequestIdentity {

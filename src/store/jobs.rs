@@ -100,9 +100,9 @@ impl JobRow {
     }
 }
 
-#[derive(Debug, sqlx::FromRow)]
-struct FileRow {
-    job_id: Uuid,
+/// A file result as stored (read from columns, or from the list statement's JSON).
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct FileRow {
     kind: String,
     path: String,
     log: Option<String>,
@@ -114,7 +114,7 @@ struct FileRow {
 }
 
 impl FileRow {
-    fn into_file(self) -> Result<JobFile, StoreError> {
+    pub(crate) fn into_file(self) -> Result<JobFile, StoreError> {
         let corrupt =
             |e: crate::domain::job::UnknownValue| StoreError::Corrupt(format!("job_files: {e}"));
         Ok(JobFile {
@@ -239,7 +239,6 @@ pub async fn find_job(
             continue;
         };
         let file = FileRow {
-            job_id: row.id,
             kind,
             path,
             log: row.log,
@@ -253,36 +252,4 @@ pub async fn find_job(
         job.files.get_or_insert_with(Vec::new).push(file);
     }
     Ok(Some(job))
-}
-
-/// Loads the file results of the `ImportGraph` jobs among `jobs`, and of producer jobs
-/// (any type but `GraphManagement`) that have files, in one query.
-pub async fn attach_files(conn: &mut PgConnection, jobs: &mut [Job]) -> Result<(), StoreError> {
-    let ids: Vec<Uuid> = jobs
-        .iter()
-        .filter(|j| j.job_name == IMPORT_GRAPH || j.job_type != super::queue::GRAPH_MANAGEMENT)
-        .map(|j| j.id.0)
-        .collect();
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let rows = sqlx::query_as!(
-        FileRow,
-        "SELECT job_id, kind, path, log, status, cause, total_lines, failed_lines, successful_lines
-         FROM job_files WHERE job_id = ANY($1) ORDER BY job_id, kind, ordinal",
-        &ids,
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    for job in jobs.iter_mut().filter(|j| j.job_name == IMPORT_GRAPH) {
-        job.files = Some(Vec::new());
-    }
-    for row in rows {
-        let job_id = row.job_id;
-        let file = row.into_file()?;
-        if let Some(job) = jobs.iter_mut().find(|j| j.id.0 == job_id) {
-            job.files.get_or_insert_with(Vec::new).push(file);
-        }
-    }
-    Ok(())
 }

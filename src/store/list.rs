@@ -1,15 +1,18 @@
-//! The job list: an exact count and one page, from one snapshot.
+//! The job list: an exact count and one page, in one statement (so one snapshot and one
+//! round trip).
 //!
 //! Policy: nothing here reads more rows than the page needs plus one day of the filter's
 //! jobs. The count is a sum over `job_day_counts` (one row per project, graph, status and
 //! begin/end day), which also tells on which day the requested offset falls; the page
-//! query then starts at that day and skips only within it.
+//! then starts at that day and skips only within it. The page's file results (imports and
+//! producer jobs) come along as JSON from the same statement.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder};
+use uuid::Uuid;
 
 use super::StoreError;
-use super::jobs::{Job, JobRow, attach_files};
+use super::jobs::{FileRow, IMPORT_GRAPH, Job, JobRow};
 use crate::domain::time::{end_of_day, start_of_day};
 use crate::domain::{JobQuery, ProjectId};
 
@@ -23,13 +26,23 @@ pub struct JobPage {
     pub jobs: Vec<Job>,
 }
 
-/// Where the page starts: the newest day holding the job at `offset`, and how many
-/// matching jobs began on later days.
+/// One row of the list statement: the total, and a job of the page (absent when the page
+/// is empty: then the only row carries the total).
 #[derive(Debug, sqlx::FromRow)]
-pub(crate) struct CountRow {
-    pub total: i64,
-    pub start_day: Option<NaiveDate>,
-    pub skipped: Option<i64>,
+struct ListRow {
+    total: i64,
+    id: Option<Uuid>,
+    project_id: Option<String>,
+    graph_id: Option<Uuid>,
+    graph_name: Option<String>,
+    job_type: Option<String>,
+    job_name: Option<String>,
+    status: Option<String>,
+    begin_time: Option<DateTime<Utc>>,
+    end_time: Option<DateTime<Utc>>,
+    progress: Option<f32>,
+    fail_reason: Option<String>,
+    files: Option<sqlx::types::Json<Vec<FileRow>>>,
 }
 
 /// Lists a project's jobs, newest first (`begin_time` then `job_id`, descending).
@@ -49,38 +62,57 @@ pub async fn list_jobs(
             jobs: Vec::new(),
         });
     }
-    let mut tx = pool
-        .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    let rows = list_query(project, query)
+        .build_query_as::<ListRow>()
+        .fetch_all(pool)
         .await?;
-    let counts = count_query(project, query)
-        .build_query_as::<CountRow>()
-        .fetch_one(&mut *tx)
-        .await?;
-    let (Some(start_day), Some(skipped)) = (counts.start_day, counts.skipped) else {
-        tx.commit().await?;
-        return Ok(JobPage {
-            total: counts.total,
-            jobs: Vec::new(),
-        });
-    };
-    let rows = page_query(project, query, start_day, query.page.offset - skipped)
-        .build_query_as::<JobRow>()
-        .fetch_all(&mut *tx)
-        .await?;
-    let mut jobs = rows
+    let total = rows.first().map_or(0, |row| row.total);
+    let jobs = rows
         .into_iter()
-        .map(JobRow::into_job)
+        .filter(|row| row.id.is_some())
+        .map(ListRow::into_job)
         .collect::<Result<Vec<_>, _>>()?;
-    attach_files(&mut tx, &mut jobs).await?;
-    tx.commit().await?;
-    Ok(JobPage {
-        total: counts.total,
-        jobs,
-    })
+    Ok(JobPage { total, jobs })
 }
 
-/// Sums the day counts of the filter; finds the day the offset falls on.
-pub(crate) fn count_query<'a>(
+impl ListRow {
+    fn into_job(self) -> Result<Job, StoreError> {
+        let missing = || StoreError::Corrupt("list row without its job's columns".to_owned());
+        let mut job = JobRow {
+            id: self.id.ok_or_else(missing)?,
+            project_id: self.project_id.ok_or_else(missing)?,
+            graph_id: self.graph_id,
+            graph_name: self.graph_name,
+            job_type: self.job_type.ok_or_else(missing)?,
+            job_name: self.job_name.ok_or_else(missing)?,
+            status: self.status.ok_or_else(missing)?,
+            begin_time: self.begin_time.ok_or_else(missing)?,
+            end_time: self.end_time,
+            progress: self.progress.ok_or_else(missing)?,
+            fail_reason: self.fail_reason,
+        }
+        .into_job()?;
+        let files = match self.files {
+            Some(files) => Some(
+                files
+                    .0
+                    .into_iter()
+                    .map(FileRow::into_file)
+                    .collect::<Result<_, _>>()?,
+            ),
+            None if job.job_name == IMPORT_GRAPH => Some(Vec::new()),
+            None => None,
+        };
+        job.files = files;
+        Ok(job)
+    }
+}
+
+/// The whole list statement: the day counts of the filter summed (the total) and run up
+/// from the newest day to find the day the offset falls on (`start`: that day and how many
+/// matching jobs began on later days); then the page from that day, skipping only within
+/// it, with each job's file results.
+pub(crate) fn list_query<'a>(
     project: &'a ProjectId,
     query: &'a JobQuery,
 ) -> QueryBuilder<Postgres> {
@@ -102,36 +134,39 @@ pub(crate) fn count_query<'a>(
     }
     qb.push(
         " GROUP BY begin_day), \
-         cumulative AS (SELECT begin_day, n, sum(n) OVER (ORDER BY begin_day DESC) AS upto FROM days) \
-         SELECT (SELECT coalesce(sum(n), 0) FROM days)::int8 AS total, \
-                s.begin_day AS start_day, s.skipped \
-         FROM (SELECT 1) AS one LEFT JOIN (\
-             SELECT begin_day, (upto - n)::int8 AS skipped FROM cumulative WHERE upto > ",
+         cumulative AS (SELECT begin_day, n, sum(n) OVER (ORDER BY begin_day DESC) AS upto FROM days), \
+         start AS (SELECT begin_day, (upto - n)::int8 AS skipped FROM cumulative WHERE upto > ",
     );
     qb.push_bind(query.page.offset);
-    qb.push(" ORDER BY begin_day DESC LIMIT 1) AS s ON true");
+    qb.push(
+        " ORDER BY begin_day DESC LIMIT 1) \
+         SELECT (SELECT coalesce(sum(n), 0) FROM days)::int8 AS total, page.* \
+         FROM (SELECT 1) AS one LEFT JOIN LATERAL (\
+           SELECT j.*, (SELECT json_agg(json_build_object('kind', f.kind, 'path', f.path, \
+                   'log', f.log, 'status', f.status, 'cause', f.cause, 'total_lines', f.total_lines, \
+                   'failed_lines', f.failed_lines, 'successful_lines', f.successful_lines) \
+                   ORDER BY f.kind, f.ordinal) \
+                 FROM job_files f WHERE f.job_id = j.id \
+                 AND (j.job_name = 'ImportGraph' OR j.job_type <> 'GraphManagement')) AS files \
+           FROM start, LATERAL (\
+             SELECT id, project_id, graph_id, graph_name, job_type, job_name, status, \
+                    begin_time, end_time, progress, fail_reason \
+             FROM jobs WHERE project_id = ",
+    );
+    push_page_filter(&mut qb, project, query);
+    qb.push(") AS j) AS page ON true");
     qb
 }
 
-/// The page itself: jobs that began before the end of `start_day`, skipping `skip` of them.
-pub(crate) fn page_query<'a>(
-    project: &'a ProjectId,
-    query: &'a JobQuery,
-    start_day: NaiveDate,
-    skip: i64,
-) -> QueryBuilder<Postgres> {
+/// The page's own conditions, order, limit and offset (within the start day).
+fn push_page_filter(qb: &mut QueryBuilder<Postgres>, project: &ProjectId, query: &JobQuery) {
     let filter = &query.filter;
-    let mut qb = QueryBuilder::new(
-        "SELECT id, project_id, graph_id, graph_name, job_type, job_name, status, \
-                begin_time, end_time, progress, fail_reason \
-         FROM jobs WHERE project_id = ",
-    );
-    qb.push_bind(project.as_str());
+    qb.push_bind(project.as_str().to_owned());
     if let Some(status) = filter.status {
         qb.push(" AND status = ").push_bind(status.as_str());
     }
     if let Some(name) = &filter.graph_name {
-        qb.push(" AND graph_name = ").push_bind(name.as_str());
+        qb.push(" AND graph_name = ").push_bind(name.clone());
     }
     if let Some(day) = filter.start_day {
         qb.push(" AND begin_time >= ").push_bind(start_of_day(day));
@@ -141,11 +176,12 @@ pub(crate) fn page_query<'a>(
     }
     // Jobs counted on later days were skipped already; a job that matches the end filter
     // began no later than it ended, so the offset's day is never past the end day.
-    qb.push(" AND begin_time < ")
-        .push_bind(end_of_day(start_day));
-    qb.push(" ORDER BY begin_time DESC, id DESC LIMIT ");
+    qb.push(
+        " AND begin_time < (start.begin_day + 1)::timestamp AT TIME ZONE 'UTC' \
+         ORDER BY begin_time DESC, id DESC LIMIT ",
+    );
     qb.push_bind(query.page.limit);
     qb.push(" OFFSET ");
-    qb.push_bind(skip);
-    qb
+    qb.push_bind(query.page.offset);
+    qb.push(" - start.skipped");
 }
