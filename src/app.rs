@@ -71,7 +71,7 @@ impl Application {
             workers: workers.clone(),
         };
         let shutdown_timeout = settings.server.shutdown_timeout_secs;
-        let server = serve(listener, shared, shutdown_timeout)?;
+        let server = serve(listener, shared, shutdown_timeout, settings.server.workers)?;
         Ok(Application {
             port,
             server,
@@ -208,13 +208,14 @@ fn serve(
     listener: TcpListener,
     shared: Shared,
     shutdown_timeout_secs: u64,
+    threads: usize,
 ) -> anyhow::Result<Server> {
     let storage = web::Data::new(shared.storage);
     let pool = web::Data::new(shared.pool);
     let keys = web::Data::new(shared.keys);
     let metrics = web::Data::new(shared.metrics);
     let workers = web::Data::new(shared.workers);
-    let server = HttpServer::new(move || {
+    let mut server = HttpServer::new(move || {
         App::new()
             .wrap(actix_web::middleware::from_fn(metrics::http::track))
             .wrap(TracingLogger::<http::request_id::Spans>::new())
@@ -229,8 +230,9 @@ fn serve(
             .default_service(web::to(http::no_route))
     })
     .shutdown_timeout(shutdown_timeout_secs)
-    .disable_signals()
-    .listen(listener)?
-    .run();
-    Ok(server)
+    .disable_signals();
+    if threads > 0 {
+        server = server.workers(threads);
+    }
+    Ok(server.listen(listener)?.run())
 }

@@ -32,6 +32,8 @@ pub struct ServerSettings {
     pub port: u16,
     /// Seconds a stopping server waits for requests in flight.
     pub shutdown_timeout_secs: u64,
+    /// HTTP worker threads; 0: one per CPU core.
+    pub workers: usize,
 }
 
 /// The PostgreSQL database, or the private one started when `url` is empty.
