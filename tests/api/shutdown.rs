@@ -34,6 +34,8 @@ fn start_binary(url: &str, port: u16, log: &std::path::Path) -> tokio::process::
         .env("JOBCENTER_CONFIG_DIR", "/nonexistent")
         .env("JOBCENTER__DATABASE__URL", url)
         .env("JOBCENTER__SERVER__PORT", port.to_string())
+        // Not the default port: several processes run at once.
+        .env("JOBCENTER__METRICS__PORT", "0")
         .env("JOBCENTER__AUTH__JWT_SECRET", SECRET)
         .env("JOBCENTER__STORAGE__ROOT", storage_root(url))
         .env("JOBCENTER__WORKER__STEP_DELAY_MS", "1500")

@@ -686,6 +686,8 @@ fn worker_process(url: &str) -> tokio::process::Child {
         .arg("worker")
         .env("JOBCENTER_CONFIG_DIR", "/nonexistent-jobcenter-config")
         .env("JOBCENTER__DATABASE__URL", url)
+        // Not the default port: several processes run at once.
+        .env("JOBCENTER__METRICS__PORT", "0")
         .env("JOBCENTER__WORKER__STEP_DELAY_MS", "1000")
         .env("JOBCENTER__WORKER__LEASE_SECS", "2")
         .env("JOBCENTER__WORKER__POLL_INTERVAL_MS", "200")
