@@ -11,7 +11,7 @@ use tracing_actix_web::TracingLogger;
 
 use crate::auth::TokenKeys;
 use crate::config::{RetentionSettings, Settings, WorkerSettings};
-use crate::db::{self, Database};
+use crate::db::{self, Database, PoolSet};
 use crate::http;
 use crate::metrics::{self, Metrics};
 use crate::storage::Storage;
@@ -51,20 +51,22 @@ impl Application {
         })?;
         let port = listener.local_addr()?.port();
         let metrics = Metrics::new();
+        let pools = PoolSet::with(pool.clone());
         let (metrics_port, metrics_server) = match metrics::server::bind(settings)? {
             Some(listener) => (
                 Some(listener.local_addr()?.port()),
                 Some(metrics::server::serve(
                     listener,
                     metrics.clone(),
-                    pool.clone(),
+                    pools.clone(),
                 )?),
             ),
             None => (None, None),
         };
         let workers = PoolStatus::new(settings.worker.concurrency);
         let shared = Shared {
-            pool: pool.clone(),
+            pools,
+            database: settings.database.clone(),
             keys,
             storage: storage.clone(),
             metrics: metrics.clone(),
@@ -197,7 +199,9 @@ pub async fn stop_signal() -> &'static str {
 
 /// What the API's handlers share.
 struct Shared {
-    pool: PgPool,
+    /// Each HTTP worker thread takes its own pool from the set (see [`db::pools`]).
+    pools: PoolSet,
+    database: crate::config::DatabaseSettings,
     keys: TokenKeys,
     storage: Storage,
     metrics: Metrics,
@@ -211,16 +215,21 @@ fn serve(
     threads: usize,
 ) -> anyhow::Result<Server> {
     let storage = web::Data::new(shared.storage);
-    let pool = web::Data::new(shared.pool);
+    let (pools, database) = (shared.pools, shared.database);
+    let threads = match threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
     let keys = web::Data::new(shared.keys);
     let metrics = web::Data::new(shared.metrics);
     let workers = web::Data::new(shared.workers);
-    let mut server = HttpServer::new(move || {
+    let server = HttpServer::new(move || {
+        let pool = web::Data::new(pools.thread_pool(&database, threads));
         App::new()
             .wrap(actix_web::middleware::from_fn(metrics::http::track))
             .wrap(TracingLogger::<http::request_id::Spans>::new())
             .wrap(actix_web::middleware::from_fn(http::request_id::assign))
-            .app_data(pool.clone())
+            .app_data(pool)
             .app_data(keys.clone())
             .app_data(storage.clone())
             .app_data(metrics.clone())
@@ -229,10 +238,8 @@ fn serve(
             .configure(http::routes)
             .default_service(web::to(http::no_route))
     })
+    .workers(threads)
     .shutdown_timeout(shutdown_timeout_secs)
     .disable_signals();
-    if threads > 0 {
-        server = server.workers(threads);
-    }
     Ok(server.listen(listener)?.run())
 }

@@ -194,7 +194,8 @@ async fn run_worker(
     let metrics_server = match metrics_listener {
         Some(listener) => {
             let port = listener.local_addr()?.port();
-            let server = serve_metrics(listener, reporting.metrics.clone(), pool.clone())?;
+            let pools = db::PoolSet::with(pool.clone());
+            let server = serve_metrics(listener, reporting.metrics.clone(), pools)?;
             tracing::info!(metrics_port = port, "metrics listening");
             let handle = server.handle();
             tokio::spawn(server);

@@ -2,6 +2,9 @@
 //! migrations (refinery, on their own tokio-postgres connection), and the sqlx pool.
 
 pub mod embedded;
+pub mod pools;
+
+pub use pools::PoolSet;
 
 use std::time::Duration;
 

@@ -7,10 +7,10 @@
 use std::net::TcpListener;
 use std::time::Duration;
 
+use crate::db::PoolSet;
 use actix_web::dev::Server;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
-use sqlx::PgPool;
 use tokio::sync::Mutex;
 
 use super::Metrics;
@@ -24,7 +24,7 @@ const QUEUE_READ_PATIENCE: Duration = Duration::from_secs(5);
 /// What the endpoint reads.
 struct Scrape {
     metrics: Metrics,
-    pool: PgPool,
+    pools: PoolSet,
     one_at_a_time: Mutex<()>,
 }
 
@@ -42,10 +42,10 @@ pub fn bind(settings: &Settings) -> anyhow::Result<Option<TcpListener>> {
 
 /// Serves `GET /metrics` on `listener` (one worker thread; no signal handling of its own:
 /// the owner stops it). Every other path is a 404.
-pub fn serve(listener: TcpListener, metrics: Metrics, pool: PgPool) -> std::io::Result<Server> {
+pub fn serve(listener: TcpListener, metrics: Metrics, pools: PoolSet) -> std::io::Result<Server> {
     let scrape = web::Data::new(Scrape {
         metrics,
-        pool,
+        pools,
         one_at_a_time: Mutex::new(()),
     });
     let server = HttpServer::new(move || {
@@ -72,14 +72,11 @@ async fn metrics_text(scrape: web::Data<Scrape>) -> HttpResponse {
 /// Reads the gauges that are computed at scrape time. When the queue cannot be read its
 /// gauges are left out (absent, not a stale or made-up value).
 async fn refresh(scrape: &Scrape) {
-    let pool = &scrape.pool;
-    scrape.metrics.set_pool(
-        pool.size(),
-        pool.num_idle(),
-        pool.options().get_max_connections(),
-    );
+    let usage = scrape.pools.usage();
+    scrape.metrics.set_pool(usage.size, usage.idle, usage.max);
+    let pool = scrape.pools.shared();
     let ready =
-        tokio::time::timeout(QUEUE_READ_PATIENCE, store::queue_stats::ready_jobs(pool)).await;
+        tokio::time::timeout(QUEUE_READ_PATIENCE, store::queue_stats::ready_jobs(&pool)).await;
     match ready {
         Ok(Ok(ready)) => scrape.metrics.set_queue(&ready),
         Ok(Err(err)) => {
