@@ -277,7 +277,10 @@ fn start(pool: &PgPool, engine: Arc<dyn Engine>) -> WorkerHandle {
 
 #[tokio::test]
 async fn the_service_runs_a_pending_stop_job_to_success() {
-    let app = TestApp::spawn().await;
+    // Each step waits, so the graph is still stopping when the test reads it.
+    let mut settings = crate::helpers::test_settings(&crate::helpers::fresh_database().await);
+    settings.worker.step_delay_ms = 300;
+    let app = TestApp::spawn_with(settings).await;
     let graph = insert_graph(&app.pool, status::RUNNING).await;
     let job = enqueue(&app.pool, graph, Operation::Stop).await;
     assert_eq!(graph_row(&app.pool, graph).await.status, status::STOPPING);
