@@ -14,7 +14,7 @@ use sqlx::postgres::PgPoolOptions;
 use crate::config::DatabaseSettings;
 
 /// Every pool of the process, for the pool gauges.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct PoolSet(Arc<Mutex<Vec<PgPool>>>);
 
 /// Connections of a set of pools: open, idle, and the most allowed.

@@ -114,7 +114,7 @@ pub(crate) struct FileRow {
 }
 
 impl FileRow {
-    pub(crate) fn into_file(self) -> Result<JobFile, StoreError> {
+    fn into_file(self) -> Result<JobFile, StoreError> {
         let corrupt =
             |e: crate::domain::job::UnknownValue| StoreError::Corrupt(format!("job_files: {e}"));
         Ok(JobFile {
@@ -190,66 +190,65 @@ pub async fn replace_files(
     Ok(())
 }
 
-/// One job of a project and graph, with its file results when it is an import: one
-/// statement (the job joined to its files, one row per file), so a status request costs
-/// one round trip.
+/// One job of a project and graph, with its file results when it is an import (or a
+/// producer job): one statement, the files as one JSON array as in the list.
 pub async fn find_job(
     conn: &mut PgConnection,
     project: &ProjectId,
     graph_id: Uuid,
     id: JobId,
 ) -> Result<Option<Job>, StoreError> {
-    let rows = sqlx::query!(
+    let row = sqlx::query!(
         r#"SELECT j.id, j.project_id, j.graph_id, j.graph_name, j.job_type, j.job_name,
                   j.status, j.begin_time, j.end_time, j.progress, j.fail_reason,
-                  f.kind AS "kind?", f.path AS "path?", f.log, f.status AS "file_status?",
-                  f.cause, f.total_lines AS "total_lines?", f.failed_lines AS "failed_lines?",
-                  f.successful_lines AS "successful_lines?"
-           FROM jobs j LEFT JOIN job_files f ON f.job_id = j.id
-           WHERE j.id = $1 AND j.project_id = $2 AND j.graph_id = $3
-           ORDER BY f.kind, f.ordinal"#,
+                  (SELECT json_agg(json_build_object('kind', f.kind, 'path', f.path,
+                          'log', f.log, 'status', f.status, 'cause', f.cause,
+                          'total_lines', f.total_lines, 'failed_lines', f.failed_lines,
+                          'successful_lines', f.successful_lines) ORDER BY f.kind, f.ordinal)
+                   FROM job_files f WHERE f.job_id = j.id
+                   AND (j.job_name = 'ImportGraph' OR j.job_type <> 'GraphManagement'))
+                  AS "files: sqlx::types::Json<Vec<FileRow>>"
+           FROM jobs j WHERE j.id = $1 AND j.project_id = $2 AND j.graph_id = $3"#,
         id.0,
         project.as_str(),
         graph_id,
     )
-    .fetch_all(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await?;
-    let Some(first) = rows.first() else {
-        return Ok(None);
-    };
-    let mut job = JobRow {
-        id: first.id,
-        project_id: first.project_id.clone(),
-        graph_id: first.graph_id,
-        graph_name: first.graph_name.clone(),
-        job_type: first.job_type.clone(),
-        job_name: first.job_name.clone(),
-        status: first.status.clone(),
-        begin_time: first.begin_time,
-        end_time: first.end_time,
-        progress: first.progress,
-        fail_reason: first.fail_reason.clone(),
+    let Some(row) = row else { return Ok(None) };
+    let job = JobRow {
+        id: row.id,
+        project_id: row.project_id,
+        graph_id: row.graph_id,
+        graph_name: row.graph_name,
+        job_type: row.job_type,
+        job_name: row.job_name,
+        status: row.status,
+        begin_time: row.begin_time,
+        end_time: row.end_time,
+        progress: row.progress,
+        fail_reason: row.fail_reason,
     }
     .into_job()?;
-    if job.job_name == IMPORT_GRAPH {
-        job.files = Some(Vec::new());
-    }
-    for row in rows {
-        let (Some(kind), Some(path), Some(status)) = (row.kind, row.path, row.file_status) else {
-            continue;
-        };
-        let file = FileRow {
-            kind,
-            path,
-            log: row.log,
-            status,
-            cause: row.cause,
-            total_lines: row.total_lines.unwrap_or(-1),
-            failed_lines: row.failed_lines.unwrap_or(-1),
-            successful_lines: row.successful_lines.unwrap_or(-1),
-        }
-        .into_file()?;
-        job.files.get_or_insert_with(Vec::new).push(file);
-    }
-    Ok(Some(job))
+    with_files(job, row.files).map(Some)
+}
+
+/// Sets a job's file results from a statement's `files` JSON: an `ImportGraph` job always
+/// has a (possibly empty) list, other jobs only when they have files.
+pub(crate) fn with_files(
+    mut job: Job,
+    files: Option<sqlx::types::Json<Vec<FileRow>>>,
+) -> Result<Job, StoreError> {
+    job.files = match files {
+        Some(files) => Some(
+            files
+                .0
+                .into_iter()
+                .map(FileRow::into_file)
+                .collect::<Result<_, _>>()?,
+        ),
+        None if job.job_name == IMPORT_GRAPH => Some(Vec::new()),
+        None => None,
+    };
+    Ok(job)
 }

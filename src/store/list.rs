@@ -12,7 +12,7 @@ use sqlx::{PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::StoreError;
-use super::jobs::{FileRow, IMPORT_GRAPH, Job, JobRow};
+use super::jobs::{FileRow, Job, JobRow, with_files};
 use crate::domain::time::{end_of_day, start_of_day};
 use crate::domain::{JobQuery, ProjectId};
 
@@ -78,7 +78,7 @@ pub async fn list_jobs(
 impl ListRow {
     fn into_job(self) -> Result<Job, StoreError> {
         let missing = || StoreError::Corrupt("list row without its job's columns".to_owned());
-        let mut job = JobRow {
+        let job = JobRow {
             id: self.id.ok_or_else(missing)?,
             project_id: self.project_id.ok_or_else(missing)?,
             graph_id: self.graph_id,
@@ -92,19 +92,7 @@ impl ListRow {
             fail_reason: self.fail_reason,
         }
         .into_job()?;
-        let files = match self.files {
-            Some(files) => Some(
-                files
-                    .0
-                    .into_iter()
-                    .map(FileRow::into_file)
-                    .collect::<Result<_, _>>()?,
-            ),
-            None if job.job_name == IMPORT_GRAPH => Some(Vec::new()),
-            None => None,
-        };
-        job.files = files;
-        Ok(job)
+        with_files(job, self.files)
     }
 }
 

@@ -16,17 +16,9 @@ const ROUNDS: usize = 5;
 const BATCH: usize = 12;
 
 impl TestApp {
+    /// POSTs with `token`; a refusal other than a conflict fails the test.
     async fn post_json(&self, path: &str, token: &str, body: Value) -> Value {
-        let response = self
-            .client
-            .post(format!("{}{path}", self.address))
-            .header("X-Auth-Token", token)
-            .json(&body)
-            .send()
-            .await
-            .expect("request");
-        let status = response.status().as_u16();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
+        let (status, body) = self.post_as(path, token, &body).await;
         assert!(status == 200 || status == 409, "{path}: {status} {body}");
         body
     }

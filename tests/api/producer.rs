@@ -13,7 +13,7 @@ const TYPE: &str = "ReportExport";
 
 impl TestApp {
     /// POST `body` to `path` with `token`; answers status and JSON body.
-    async fn post_as(&self, path: &str, token: &str, body: &Value) -> (u16, Value) {
+    pub(crate) async fn post_as(&self, path: &str, token: &str, body: &Value) -> (u16, Value) {
         let response = self
             .client
             .post(format!("{}{path}", self.address))
