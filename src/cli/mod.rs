@@ -1,5 +1,6 @@
 //! The command line: one binary, several subcommands.
 
+pub mod pgbench;
 pub mod prune;
 pub mod seed;
 
@@ -64,6 +65,9 @@ pub enum Command {
     },
     /// Delete finished jobs older than `[retention]` allows (see --dry-run).
     Prune(prune::PruneArgs),
+    /// Write the statement the service runs for a job list or job status request as a
+    /// pgbench script; print its `-D` parameter arguments (used by scripts/bench).
+    PgbenchScript(pgbench::PgbenchScriptArgs),
 }
 
 impl Cli {
@@ -115,6 +119,7 @@ impl Cli {
                 })
                 .await
             }
+            Command::PgbenchScript(args) => pgbench::run(&args),
             Command::Prune(args) => {
                 let db_settings = settings.database.clone();
                 let retention = settings.retention.clone();

@@ -22,6 +22,22 @@ fn acceptable(id: &str) -> bool {
     (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic())
 }
 
+/// A new id: a UUID v7 (time-ordered) as 32 hex digits. Its random bits come from a
+/// thread-local generator seeded once, not from the kernel per request (`Uuid::now_v7`
+/// makes a `getrandom` system call each time); an id names a request, it guards nothing.
+fn new_id() -> String {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let random = fastrand::u128(..).to_le_bytes();
+    let mut bytes = [0u8; 10];
+    bytes.copy_from_slice(&random[..10]);
+    uuid::Builder::from_unix_timestamp_millis(millis, &bytes)
+        .into_uuid()
+        .simple()
+        .to_string()
+}
+
 /// Middleware: finds or makes the id, and echoes it in the response.
 pub async fn assign(
     req: ServiceRequest,
@@ -33,7 +49,7 @@ pub async fn assign(
         .and_then(|v| v.to_str().ok())
         .filter(|id| acceptable(id))
         .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::now_v7().simple().to_string());
+        .unwrap_or_else(new_id);
     req.extensions_mut().insert(RequestIdentity(id.clone()));
     let mut res = next.call(req).await?;
     if let Ok(value) = HeaderValue::from_str(&id) {
@@ -86,15 +102,22 @@ impl FromRequest for RequestIdentity {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let id = req.extensions().get::<RequestIdentity>().cloned();
-        ready(Ok(id.unwrap_or_else(|| {
-            RequestIdentity(uuid::Uuid::now_v7().simple().to_string())
-        })))
+        ready(Ok(id.unwrap_or_else(|| RequestIdentity(new_id()))))
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::acceptable;
+    use super::{acceptable, new_id};
+
+    #[test]
+    fn made_ids_are_distinct_v7_uuids() {
+        let (a, b) = (new_id(), new_id());
+        assert_ne!(a, b);
+        let parsed = uuid::Uuid::try_parse(&a).unwrap();
+        assert_eq!(parsed.get_version_num(), 7);
+        assert_eq!(a.len(), 32);
+    }
 
     #[test]
     fn ids_are_short_visible_ascii() {

@@ -7,12 +7,13 @@
 //! then starts at that day and skips only within it. The page's file results (imports and
 //! producer jobs) come along as JSON from the same statement.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::StoreError;
 use super::jobs::{FileRow, Job, JobRow, with_files};
+use super::pgbench::PgbenchScript;
 use crate::domain::time::{end_of_day, start_of_day};
 use crate::domain::{JobQuery, ProjectId};
 
@@ -100,33 +101,100 @@ impl ListRow {
 /// from the newest day to find the day the offset falls on (`start`: that day and how many
 /// matching jobs began on later days); then the page from that day, skipping only within
 /// it, with each job's file results.
-pub(crate) fn list_query<'a>(
-    project: &'a ProjectId,
-    query: &'a JobQuery,
-) -> QueryBuilder<Postgres> {
+pub(crate) fn list_query(project: &ProjectId, query: &JobQuery) -> QueryBuilder<Postgres> {
+    let mut qb = QueryBuilder::new("");
+    write_list_statement(&mut qb, project, query);
+    qb
+}
+
+/// The list statement as a pgbench script: its text with `:p1`, `:p2`, ... for the
+/// parameters, and their values (for `pgbench -D`), so that the benchmark runs exactly
+/// the statement the service runs.
+pub fn list_pgbench_script(project: &ProjectId, query: &JobQuery) -> PgbenchScript {
+    let mut script = PgbenchScript::default();
+    write_list_statement(&mut script, project, query);
+    script
+}
+
+/// Where a statement is written: a query builder binding the values, or a pgbench script
+/// naming them.
+trait StatementSink {
+    fn sql(&mut self, text: &str);
+    fn text(&mut self, value: String);
+    fn day(&mut self, value: NaiveDate);
+    fn time(&mut self, value: DateTime<Utc>);
+    fn int(&mut self, value: i64);
+}
+
+impl StatementSink for QueryBuilder<Postgres> {
+    fn sql(&mut self, text: &str) {
+        self.push(text);
+    }
+    fn text(&mut self, value: String) {
+        self.push_bind(value);
+    }
+    fn day(&mut self, value: NaiveDate) {
+        self.push_bind(value);
+    }
+    fn time(&mut self, value: DateTime<Utc>) {
+        self.push_bind(value);
+    }
+    fn int(&mut self, value: i64) {
+        self.push_bind(value);
+    }
+}
+
+impl StatementSink for PgbenchScript {
+    fn sql(&mut self, text: &str) {
+        self.sql.push_str(text);
+    }
+    fn text(&mut self, value: String) {
+        self.push_param(value);
+    }
+    fn day(&mut self, value: NaiveDate) {
+        self.push_param(value.to_string());
+    }
+    fn time(&mut self, value: DateTime<Utc>) {
+        self.push_param(value.to_rfc3339_opts(SecondsFormat::Secs, true));
+    }
+    fn int(&mut self, value: i64) {
+        self.push_param(value.to_string());
+    }
+}
+
+fn write_list_statement(out: &mut impl StatementSink, project: &ProjectId, query: &JobQuery) {
     let filter = &query.filter;
-    let mut qb = QueryBuilder::new(
+    out.sql(
         "WITH days AS (SELECT begin_day, sum(n)::int8 AS n FROM job_day_counts WHERE project_id = ",
     );
-    qb.push_bind(project.as_str());
-    qb.push(" AND graph_key = ");
-    qb.push_bind(filter.graph_name.as_deref().unwrap_or(ALL_GRAPHS));
+    out.text(project.as_str().to_owned());
+    out.sql(" AND graph_key = ");
+    out.text(
+        filter
+            .graph_name
+            .as_deref()
+            .unwrap_or(ALL_GRAPHS)
+            .to_owned(),
+    );
     if let Some(status) = filter.status {
-        qb.push(" AND status = ").push_bind(status.as_str());
+        out.sql(" AND status = ");
+        out.text(status.as_str().to_owned());
     }
     if let Some(day) = filter.start_day {
-        qb.push(" AND begin_day >= ").push_bind(day);
+        out.sql(" AND begin_day >= ");
+        out.day(day);
     }
     if let Some(day) = filter.end_day {
-        qb.push(" AND end_day <= ").push_bind(day);
+        out.sql(" AND end_day <= ");
+        out.day(day);
     }
-    qb.push(
+    out.sql(
         " GROUP BY begin_day), \
          cumulative AS (SELECT begin_day, n, sum(n) OVER (ORDER BY begin_day DESC) AS upto FROM days), \
          start AS (SELECT begin_day, (upto - n)::int8 AS skipped FROM cumulative WHERE upto > ",
     );
-    qb.push_bind(query.page.offset);
-    qb.push(
+    out.int(query.page.offset);
+    out.sql(
         " ORDER BY begin_day DESC LIMIT 1) \
          SELECT (SELECT coalesce(sum(n), 0) FROM days)::int8 AS total, page.* \
          FROM (SELECT 1) AS one LEFT JOIN LATERAL (\
@@ -141,35 +209,38 @@ pub(crate) fn list_query<'a>(
                     begin_time, end_time, progress, fail_reason \
              FROM jobs WHERE project_id = ",
     );
-    push_page_filter(&mut qb, project, query);
-    qb.push(") AS j) AS page ON true");
-    qb
+    write_page_filter(out, project, query);
+    out.sql(") AS j) AS page ON true");
 }
 
 /// The page's own conditions, order, limit and offset (within the start day).
-fn push_page_filter(qb: &mut QueryBuilder<Postgres>, project: &ProjectId, query: &JobQuery) {
+fn write_page_filter(out: &mut impl StatementSink, project: &ProjectId, query: &JobQuery) {
     let filter = &query.filter;
-    qb.push_bind(project.as_str().to_owned());
+    out.text(project.as_str().to_owned());
     if let Some(status) = filter.status {
-        qb.push(" AND status = ").push_bind(status.as_str());
+        out.sql(" AND status = ");
+        out.text(status.as_str().to_owned());
     }
     if let Some(name) = &filter.graph_name {
-        qb.push(" AND graph_name = ").push_bind(name.clone());
+        out.sql(" AND graph_name = ");
+        out.text(name.clone());
     }
     if let Some(day) = filter.start_day {
-        qb.push(" AND begin_time >= ").push_bind(start_of_day(day));
+        out.sql(" AND begin_time >= ");
+        out.time(start_of_day(day));
     }
     if let Some(day) = filter.end_day {
-        qb.push(" AND end_time < ").push_bind(end_of_day(day));
+        out.sql(" AND end_time < ");
+        out.time(end_of_day(day));
     }
     // Jobs counted on later days were skipped already; a job that matches the end filter
     // began no later than it ended, so the offset's day is never past the end day.
-    qb.push(
+    out.sql(
         " AND begin_time < (start.begin_day + 1)::timestamp AT TIME ZONE 'UTC' \
          ORDER BY begin_time DESC, id DESC LIMIT ",
     );
-    qb.push_bind(query.page.limit);
-    qb.push(" OFFSET ");
-    qb.push_bind(query.page.offset);
-    qb.push(" - start.skipped");
+    out.int(query.page.limit);
+    out.sql(" OFFSET ");
+    out.int(query.page.offset);
+    out.sql(" - start.skipped");
 }

@@ -9,6 +9,7 @@ pub mod health;
 pub mod import_data;
 pub mod jobs;
 pub mod list;
+pub mod pgbench;
 pub mod plans;
 pub mod producer;
 pub mod queue;

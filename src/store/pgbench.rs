@@ -1,0 +1,90 @@
+//! The service's read statements as pgbench scripts, for the benchmark (`scripts/bench`
+//! through `jobcenter pgbench-script`): the very text the service prepares, its parameters
+//! named `:p1`, `:p2`, ... and their values given to `pgbench -D`. Under `-M prepared`
+//! pgbench sends them as parameters of a prepared statement, as the service does, so the
+//! plans (custom, then perhaps generic) are chosen the same way.
+
+use uuid::Uuid;
+
+use crate::domain::{JobId, ProjectId};
+
+/// One statement for `pgbench -M prepared -f`, and its parameters' values in order.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct PgbenchScript {
+    pub sql: String,
+    pub params: Vec<String>,
+}
+
+/// The job-status statement (the file `find_job` runs).
+const JOB_STATUS: &str = include_str!("sql/job_status.sql");
+
+impl PgbenchScript {
+    /// Appends a parameter: its variable to the text, its value to the list.
+    pub(crate) fn push_param(&mut self, shown: String) {
+        self.params.push(shown);
+        self.sql.push_str(&format!(":p{}", self.params.len()));
+    }
+
+    /// The job-status statement for one job.
+    pub fn job_status(project: &ProjectId, graph_id: Uuid, id: JobId) -> PgbenchScript {
+        let values = [
+            id.0.to_string(),
+            project.as_str().to_owned(),
+            graph_id.to_string(),
+        ];
+        let mut script = PgbenchScript::default();
+        let mut rest = JOB_STATUS.trim_end();
+        while let Some(at) = rest.find('$') {
+            script.sql.push_str(&rest[..at]);
+            let digits = rest[at + 1..]
+                .bytes()
+                .take_while(u8::is_ascii_digit)
+                .count();
+            let n: usize = rest[at + 1..at + 1 + digits]
+                .parse()
+                .expect("$n in job_status.sql");
+            script.push_param(values[n - 1].clone());
+            rest = &rest[at + 1 + digits..];
+        }
+        script.sql.push_str(rest);
+        script
+    }
+
+    /// The script file's content: the statement on one line, ended by `;`.
+    pub fn file_text(&self) -> String {
+        let one_line: Vec<&str> = self.sql.split_whitespace().collect();
+        format!("{};\n", one_line.join(" "))
+    }
+
+    /// The `-D` arguments for pgbench.
+    pub fn defines(&self) -> Vec<String> {
+        (self.params.iter().enumerate())
+            .map(|(i, value)| format!("p{}={value}", i + 1))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_status_names_its_three_parameters_in_order() {
+        let project = ProjectId::parse("p1").unwrap();
+        let (graph, job) = (Uuid::now_v7(), JobId(Uuid::now_v7()));
+        let script = PgbenchScript::job_status(&project, graph, job);
+        assert!(!script.sql.contains('$'));
+        assert!(
+            script
+                .sql
+                .contains("j.id = :p1 AND j.project_id = :p2 AND j.graph_id = :p3")
+        );
+        assert_eq!(
+            script.params,
+            [job.0.to_string(), "p1".to_owned(), graph.to_string()]
+        );
+        assert_eq!(script.defines()[1], "p2=p1");
+        let text = script.file_text();
+        assert!(text.ends_with(";\n") && text.lines().count() == 1);
+    }
+}
