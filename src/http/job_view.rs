@@ -91,29 +91,30 @@ impl From<Job> for JobView {
 
 impl JobDetailView {
     fn from_files(files: Vec<JobFile>) -> JobDetailView {
-        let of_kind = |kind: FileKind| {
-            let list: Vec<FileView> = files
-                .iter()
-                .filter(|f| f.kind == kind)
-                .map(FileView::from)
-                .collect();
-            (!list.is_empty()).then_some(list)
-        };
+        let (mut schema, mut edges, mut vertices) = (Vec::new(), Vec::new(), Vec::new());
+        for file in files {
+            match file.kind {
+                FileKind::Schema => schema.push(FileView::from(file)),
+                FileKind::Edge => edges.push(FileView::from(file)),
+                FileKind::Vertex => vertices.push(FileView::from(file)),
+            }
+        }
+        let listed = |list: Vec<FileView>| (!list.is_empty()).then_some(list);
         JobDetailView {
-            schema_path: of_kind(FileKind::Schema),
-            edgeset_path: of_kind(FileKind::Edge),
-            vertexset_path: of_kind(FileKind::Vertex),
+            schema_path: listed(schema),
+            edgeset_path: listed(edges),
+            vertexset_path: listed(vertices),
         }
     }
 }
 
-impl From<&JobFile> for FileView {
-    fn from(file: &JobFile) -> Self {
+impl From<JobFile> for FileView {
+    fn from(file: JobFile) -> Self {
         FileView {
-            path: file.path.clone(),
-            log: file.log.clone(),
+            path: file.path,
+            log: file.log,
             status: file.status.as_str(),
-            cause: file.cause.clone(),
+            cause: file.cause,
             total_lines: file.total_lines,
             failed_lines: file.failed_lines,
             successful_lines: file.successful_lines,

@@ -100,8 +100,9 @@ impl JobRow {
     }
 }
 
-/// A file result as stored (read from columns, or from the list statement's JSON).
-#[derive(Debug, serde::Deserialize)]
+/// A file result as read with its job: the composite `job_file_result` (migration V6).
+#[derive(Debug, sqlx::Type)]
+#[sqlx(type_name = "job_file_result")]
 pub(crate) struct FileRow {
     kind: String,
     path: String,
@@ -191,7 +192,7 @@ pub async fn replace_files(
 }
 
 /// One job of a project and graph, with its file results when it is an import (or a
-/// producer job): one statement, the files as one JSON array as in the list.
+/// producer job): one statement, the files as one array as in the list.
 pub async fn find_job(
     conn: &mut PgConnection,
     project: &ProjectId,
@@ -224,22 +225,20 @@ pub async fn find_job(
     with_files(job, row.files).map(Some)
 }
 
-/// Sets a job's file results from a statement's `files` JSON: an `ImportGraph` job always
+/// Sets a job's file results from a statement's `files` array: an `ImportGraph` job always
 /// has a (possibly empty) list, other jobs only when they have files.
-pub(crate) fn with_files(
-    mut job: Job,
-    files: Option<sqlx::types::Json<Vec<FileRow>>>,
-) -> Result<Job, StoreError> {
-    job.files = match files {
-        Some(files) => Some(
+pub(crate) fn with_files(mut job: Job, files: Vec<FileRow>) -> Result<Job, StoreError> {
+    job.files = if !files.is_empty() {
+        Some(
             files
-                .0
                 .into_iter()
                 .map(FileRow::into_file)
                 .collect::<Result<_, _>>()?,
-        ),
-        None if job.job_name == IMPORT_GRAPH => Some(Vec::new()),
-        None => None,
+        )
+    } else if job.job_name == IMPORT_GRAPH {
+        Some(Vec::new())
+    } else {
+        None
     };
     Ok(job)
 }

@@ -5,7 +5,7 @@
 //! jobs. The count is a sum over `job_day_counts` (one row per project, graph, status and
 //! begin/end day), which also tells on which day the requested offset falls; the page
 //! then starts at that day and skips only within it. The page's file results (imports and
-//! producer jobs) come along as JSON from the same statement.
+//! producer jobs) come along from the same statement, as an array of `job_file_result`.
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder};
@@ -43,7 +43,7 @@ struct ListRow {
     end_time: Option<DateTime<Utc>>,
     progress: Option<f32>,
     fail_reason: Option<String>,
-    files: Option<sqlx::types::Json<Vec<FileRow>>>,
+    files: Option<Vec<FileRow>>,
 }
 
 /// Lists a project's jobs, newest first (`begin_time` then `job_id`, descending).
@@ -93,7 +93,7 @@ impl ListRow {
             fail_reason: self.fail_reason,
         }
         .into_job()?;
-        with_files(job, self.files)
+        with_files(job, self.files.unwrap_or_default())
     }
 }
 
@@ -198,12 +198,11 @@ fn write_list_statement(out: &mut impl StatementSink, project: &ProjectId, query
         " ORDER BY begin_day DESC LIMIT 1) \
          SELECT (SELECT coalesce(sum(n), 0) FROM days)::int8 AS total, page.* \
          FROM (SELECT 1) AS one LEFT JOIN LATERAL (\
-           SELECT j.*, (SELECT json_agg(json_build_object('kind', f.kind, 'path', f.path, \
-                   'log', f.log, 'status', f.status, 'cause', f.cause, 'total_lines', f.total_lines, \
-                   'failed_lines', f.failed_lines, 'successful_lines', f.successful_lines) \
-                   ORDER BY f.kind, f.ordinal) \
+           SELECT j.*, ARRAY(SELECT ROW(f.kind, f.path, f.log, f.status, f.cause, \
+                   f.total_lines, f.failed_lines, f.successful_lines)::job_file_result \
                  FROM job_files f WHERE f.job_id = j.id \
-                 AND (j.job_name = 'ImportGraph' OR j.job_type <> 'GraphManagement')) AS files \
+                 AND (j.job_name = 'ImportGraph' OR j.job_type <> 'GraphManagement') \
+                 ORDER BY f.kind, f.ordinal) AS files \
            FROM start, LATERAL (\
              SELECT id, project_id, graph_id, graph_name, job_type, job_name, status, \
                     begin_time, end_time, progress, fail_reason \
