@@ -15,6 +15,7 @@ use crate::db::{self, Database, PoolSet};
 use crate::http;
 use crate::metrics::{self, Metrics};
 use crate::storage::Storage;
+use crate::store::status_reads::{self, StatusReader};
 use crate::worker::retention::RetentionHandle;
 use crate::worker::{self, PoolStatus, Reporting};
 
@@ -224,12 +225,16 @@ fn serve(
     let metrics = web::Data::new(shared.metrics);
     let workers = web::Data::new(shared.workers);
     let server = HttpServer::new(move || {
-        let pool = web::Data::new(pools.thread_pool(&database, threads));
+        let pool = pools.thread_pool(&database, threads);
+        let reader_pool = pools.thread_reader_pool(&database, status_reads::MAX_RUNNING as u32);
+        let reader = web::Data::new(StatusReader::new(reader_pool));
+        let pool = web::Data::new(pool);
         App::new()
             .wrap(actix_web::middleware::from_fn(metrics::http::track))
             .wrap(TracingLogger::<http::request_id::Spans>::new())
             .wrap(actix_web::middleware::from_fn(http::request_id::assign))
             .app_data(pool)
+            .app_data(reader)
             .app_data(keys.clone())
             .app_data(storage.clone())
             .app_data(metrics.clone())

@@ -29,6 +29,9 @@ pub struct PgbenchScriptArgs {
     /// The job status of this job (with --graph-id).
     #[arg(long, requires = "graph_id")]
     job_id: Option<String>,
+    /// Name the variables PREFIX1, PREFIX2, ... (default p1, p2, ...).
+    #[arg(long)]
+    var_prefix: Option<String>,
     /// The script file to write.
     #[arg(long)]
     out: PathBuf,
@@ -52,6 +55,10 @@ pub fn run(args: &PgbenchScriptArgs) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("--list-query: {}: {}", e.param, e.rule))?;
             list_pgbench_script(&project, &query)
         }
+    };
+    let script = match &args.var_prefix {
+        Some(prefix) => script.with_prefix(prefix),
+        None => script,
     };
     std::fs::write(&args.out, script.file_text())
         .with_context(|| format!("writing {}", args.out.display()))?;

@@ -53,6 +53,24 @@ impl PoolSet {
         pool
     }
 
+    /// The job-status reader's pool of the calling HTTP worker thread: `connections`
+    /// connections (beside `database.max_connections`) whose prepared statements always
+    /// use their generic plan. The reader's batch statement takes an array of keys, and a
+    /// custom plan (PostgreSQL's default choice for it) re-plans it on every batch: half
+    /// its cost. Only the reader's two statements run there, both by primary key.
+    pub fn thread_reader_pool(&self, settings: &DatabaseSettings, connections: u32) -> PgPool {
+        let mut pools = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let options = (*pools[0].connect_options())
+            .clone()
+            .options([("plan_cache_mode", "force_generic_plan")]);
+        let pool = PgPoolOptions::new()
+            .max_connections(connections.max(1))
+            .acquire_timeout(Duration::from_secs(settings.acquire_timeout_secs))
+            .connect_lazy_with(options);
+        pools.push(pool.clone());
+        pool
+    }
+
     /// The sum over every pool.
     pub fn usage(&self) -> PoolUse {
         let pools = self.0.lock().unwrap_or_else(|e| e.into_inner());

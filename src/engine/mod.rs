@@ -71,6 +71,7 @@ impl From<StoreError> for EngineError {
             StoreError::Corrupt(what) => {
                 EngineError::Failed(format!("internal error (stored data: {what})"))
             }
+            StoreError::Shared(_) => EngineError::Failed(format!("internal error ({err})")),
         }
     }
 }

@@ -118,16 +118,15 @@ impl From<Forbidden> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
-        match &err {
-            StoreError::Unavailable(_) => {
-                tracing::warn!(error = %error_chain(&err), "database unavailable");
-                ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "GES.7005",
-                    "the service is temporarily unavailable; retry later",
-                )
-            }
-            _ => ApiError::internal(&err),
+        if err.is_unavailable() {
+            tracing::warn!(error = %error_chain(&err), "database unavailable");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "GES.7005",
+                "the service is temporarily unavailable; retry later",
+            )
+        } else {
+            ApiError::internal(&err)
         }
     }
 }

@@ -12,6 +12,8 @@ use super::openapi::params::{GraphPath, JobListParams, JobPath, ProjectPath};
 use crate::auth::{Action, Caller};
 use crate::domain::{JobId, JobQuery, ProjectId};
 use crate::store;
+use crate::store::jobs::JobKey;
+use crate::store::status_reads::StatusReader;
 
 /// `GET /v2/{project_id}/graphs/jobs`
 #[utoipa::path(
@@ -61,7 +63,7 @@ pub async fn list_jobs(
 pub async fn show_job(
     caller: Caller,
     path: web::Path<(String, String, String)>,
-    pool: web::Data<PgPool>,
+    reader: web::Data<StatusReader>,
 ) -> Result<HttpResponse, ApiError> {
     let (project, graph_id, job_id) = path.into_inner();
     let project = ProjectId::parse(&project)?;
@@ -69,8 +71,13 @@ pub async fn show_job(
     let (Ok(graph_id), Some(job_id)) = (Uuid::try_parse(&graph_id), JobId::parse(&job_id)) else {
         return Err(ApiError::job_not_found());
     };
-    let mut conn = pool.acquire().await.map_err(store::StoreError::from)?;
-    let job = store::jobs::find_job(&mut conn, &project, graph_id, job_id)
+    let key = JobKey {
+        project,
+        graph_id,
+        id: job_id,
+    };
+    let job = reader
+        .find(key)
         .await?
         .ok_or_else(ApiError::job_not_found)?;
     Ok(HttpResponse::Ok().json(JobView::from(job)))

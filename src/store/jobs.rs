@@ -199,7 +199,8 @@ pub async fn find_job(
     graph_id: Uuid,
     id: JobId,
 ) -> Result<Option<Job>, StoreError> {
-    let row = sqlx::query_file!(
+    let row = sqlx::query_file_as!(
+        StatusRow,
         "src/store/sql/job_status.sql",
         id.0,
         project.as_str(),
@@ -207,22 +208,78 @@ pub async fn find_job(
     )
     .fetch_optional(&mut *conn)
     .await?;
-    let Some(row) = row else { return Ok(None) };
-    let job = JobRow {
-        id: row.id,
-        project_id: row.project_id,
-        graph_id: row.graph_id,
-        graph_name: row.graph_name,
-        job_type: row.job_type,
-        job_name: row.job_name,
-        status: row.status,
-        begin_time: row.begin_time,
-        end_time: row.end_time,
-        progress: row.progress,
-        fail_reason: row.fail_reason,
+    row.map(StatusRow::into_job).transpose()
+}
+
+/// Names one job as the job-status URL does: its project, graph and id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobKey {
+    pub project: ProjectId,
+    pub graph_id: Uuid,
+    pub id: JobId,
+}
+
+impl JobKey {
+    /// Whether `job` is the job this key names.
+    pub fn names(&self, job: &Job) -> bool {
+        job.id == self.id
+            && job.project_id == self.project.as_str()
+            && job.graph_id == Some(self.graph_id)
     }
-    .into_job()?;
-    with_files(job, row.files).map(Some)
+}
+
+/// The jobs named by `keys` (those that exist), with their files, in one statement: what
+/// [`find_job`] reads, for several jobs at once. Keys may repeat.
+pub async fn find_jobs(conn: &mut PgConnection, keys: &[JobKey]) -> Result<Vec<Job>, StoreError> {
+    let ids: Vec<Uuid> = keys.iter().map(|k| k.id.0).collect();
+    let projects: Vec<String> = keys.iter().map(|k| k.project.as_str().to_owned()).collect();
+    let graphs: Vec<Uuid> = keys.iter().map(|k| k.graph_id).collect();
+    let rows = sqlx::query_file_as!(
+        StatusRow,
+        "src/store/sql/job_statuses.sql",
+        &ids,
+        &projects,
+        &graphs,
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter().map(StatusRow::into_job).collect()
+}
+
+/// A row of the job-status statements.
+struct StatusRow {
+    id: Uuid,
+    project_id: String,
+    graph_id: Option<Uuid>,
+    graph_name: Option<String>,
+    job_type: String,
+    job_name: String,
+    status: String,
+    begin_time: DateTime<Utc>,
+    end_time: Option<DateTime<Utc>>,
+    progress: f32,
+    fail_reason: Option<String>,
+    files: Vec<FileRow>,
+}
+
+impl StatusRow {
+    fn into_job(self) -> Result<Job, StoreError> {
+        let job = JobRow {
+            id: self.id,
+            project_id: self.project_id,
+            graph_id: self.graph_id,
+            graph_name: self.graph_name,
+            job_type: self.job_type,
+            job_name: self.job_name,
+            status: self.status,
+            begin_time: self.begin_time,
+            end_time: self.end_time,
+            progress: self.progress,
+            fail_reason: self.fail_reason,
+        }
+        .into_job()?;
+        with_files(job, self.files)
+    }
 }
 
 /// Sets a job's file results from a statement's `files` array: an `ImportGraph` job always

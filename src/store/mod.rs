@@ -16,6 +16,7 @@ pub mod queue;
 pub mod queue_stats;
 pub mod retention;
 pub mod seed;
+pub mod status_reads;
 
 pub use jobs::{Job, JobFile, NewJob};
 pub use list::JobPage;
@@ -35,6 +36,20 @@ pub enum StoreError {
     /// A stored value the code does not understand.
     #[error("unexpected stored value: {0}")]
     Corrupt(String),
+    /// The error of a statement that answered several requests at once.
+    #[error(transparent)]
+    Shared(std::sync::Arc<StoreError>),
+}
+
+impl StoreError {
+    /// Whether the database could not be reached (worth retrying later).
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Unavailable(_) => true,
+            StoreError::Shared(inner) => inner.is_unavailable(),
+            _ => false,
+        }
+    }
 }
 
 impl From<sqlx::Error> for StoreError {

@@ -13,6 +13,8 @@ use crate::domain::{JobId, ProjectId};
 pub struct PgbenchScript {
     pub sql: String,
     pub params: Vec<String>,
+    /// The variables' prefix, when not `p` (see [`PgbenchScript::with_prefix`]).
+    prefix: Option<String>,
 }
 
 /// The job-status statement (the file `find_job` runs).
@@ -50,6 +52,19 @@ impl PgbenchScript {
         script
     }
 
+    /// The same script with its variables named `{prefix}1`, `{prefix}2`, ... instead of
+    /// `p1`, `p2`, ... (so that several scripts can run in one pgbench, each with its own
+    /// values).
+    pub fn with_prefix(mut self, prefix: &str) -> PgbenchScript {
+        for n in (1..=self.params.len()).rev() {
+            self.sql = self
+                .sql
+                .replace(&format!(":p{n}"), &format!(":{prefix}{n}"));
+        }
+        self.prefix = Some(prefix.to_owned());
+        self
+    }
+
     /// The script file's content: the statement on one line, ended by `;`.
     pub fn file_text(&self) -> String {
         let one_line: Vec<&str> = self.sql.split_whitespace().collect();
@@ -58,8 +73,9 @@ impl PgbenchScript {
 
     /// The `-D` arguments for pgbench.
     pub fn defines(&self) -> Vec<String> {
+        let prefix = self.prefix.as_deref().unwrap_or("p");
         (self.params.iter().enumerate())
-            .map(|(i, value)| format!("p{}={value}", i + 1))
+            .map(|(i, value)| format!("{prefix}{}={value}", i + 1))
             .collect()
     }
 }
@@ -86,5 +102,12 @@ mod tests {
         assert_eq!(script.defines()[1], "p2=p1");
         let text = script.file_text();
         assert!(text.ends_with(";\n") && text.lines().count() == 1);
+        let renamed = script.with_prefix("j7_");
+        assert!(
+            renamed
+                .sql
+                .contains("j.id = :j7_1 AND j.project_id = :j7_2")
+        );
+        assert_eq!(renamed.defines()[2], format!("j7_3={graph}"));
     }
 }

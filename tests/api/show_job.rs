@@ -191,3 +191,105 @@ async fn a_job_is_found_only_under_its_own_project_and_graph() {
         (404, Some("GES.7007"))
     );
 }
+
+/// Many reads at once are coalesced into shared statements; each still gets its own job,
+/// and a key naming no job (wrong graph, unknown id) still gets 404.
+#[tokio::test]
+async fn concurrent_reads_each_get_their_own_job() {
+    let app = std::sync::Arc::new(TestApp::spawn_reader().await);
+    let statuses = [
+        JobStatus::Success,
+        JobStatus::Failed,
+        JobStatus::PartiallyFailed,
+    ];
+    let jobs: Vec<_> = (0..30)
+        .map(|i| {
+            let graph = format!("graph_{}", i % 4);
+            let name = if i % 3 == 0 {
+                "ImportGraph"
+            } else {
+                "StopGraph"
+            };
+            job(
+                &graph,
+                name,
+                statuses[i % 3],
+                utc(2024, 1, 1 + i as u32 % 28, 0, 0, 0),
+            )
+        })
+        .collect();
+    app.insert(&jobs).await;
+    let token = app.token(PROJECT, &["readonly"]);
+    let mut requests = tokio::task::JoinSet::new();
+    for round in 0..3 {
+        for (i, job) in jobs.iter().enumerate() {
+            let graph = if round == 2 && i % 5 == 0 {
+                graph_id("graph_elsewhere")
+            } else {
+                job.graph_id.unwrap()
+            };
+            let path = format!("/v2/{PROJECT}/graphs/{graph}/jobs/{}/status", job.id);
+            let (app, token) = (app.clone(), token.clone());
+            let expected = (graph == job.graph_id.unwrap()).then_some((job.id, job.status));
+            requests.spawn(async move { (expected, app.get(&path, Some(&token)).await) });
+        }
+    }
+    let mut answered = 0;
+    while let Some(result) = requests.join_next().await {
+        let (expected, (status, body)) = result.unwrap();
+        match expected {
+            Some((id, job_status)) => {
+                assert_eq!(status, 200, "{body}");
+                assert_eq!(body["job_id"], id.to_string());
+                assert_eq!(body["status"], job_status.as_str());
+            }
+            None => assert_eq!(
+                (status, body["error_code"].as_str()),
+                (404, Some("GES.7007"))
+            ),
+        }
+        answered += 1;
+    }
+    assert_eq!(answered, 90);
+}
+
+/// The statement behind coalesced reads matches project, graph and id together.
+#[tokio::test]
+async fn the_batch_statement_matches_whole_keys() {
+    use jobcenter::domain::{JobId, ProjectId};
+    use jobcenter::store::jobs::{JobKey, find_jobs};
+    let app = TestApp::spawn_reader().await;
+    let import = job(
+        "graph_a",
+        "ImportGraph",
+        JobStatus::Success,
+        utc(2024, 1, 1, 0, 0, 0),
+    );
+    let stop = job(
+        "graph_b",
+        "StopGraph",
+        JobStatus::Failed,
+        utc(2024, 1, 2, 0, 0, 0),
+    );
+    app.insert(&[import.clone(), stop.clone()]).await;
+    let key = |project: &str, graph: &str, id: JobId| JobKey {
+        project: ProjectId::parse(project).unwrap(),
+        graph_id: graph_id(graph),
+        id,
+    };
+    let keys = [
+        key(PROJECT, "graph_a", import.id),
+        key(PROJECT, "graph_a", stop.id),
+        key("otherproj", "graph_b", stop.id),
+        key(PROJECT, "graph_b", JobId::new()),
+        key(PROJECT, "graph_b", stop.id),
+    ];
+    let mut conn = app.pool.acquire().await.unwrap();
+    let found = find_jobs(&mut conn, &keys).await.unwrap();
+    let ids: Vec<JobId> = found.iter().map(|job| job.id).collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert!(ids.contains(&import.id) && ids.contains(&stop.id));
+    let import_found = found.iter().find(|job| job.id == import.id).unwrap();
+    assert_eq!(import_found.files, Some(Vec::new()));
+    assert!(keys[0].names(import_found) && !keys[1].names(import_found));
+}

@@ -1,0 +1,106 @@
+//! Job-status reads of one HTTP worker thread, coalesced.
+//!
+//! Policy: a read goes to the database at once when fewer than [`MAX_RUNNING`] statements
+//! of this thread are out (so a lone read waits for nothing); otherwise it waits, and the
+//! next statement to finish takes every waiting read (up to [`MAX_BATCH`]) into one
+//! statement ([`find_jobs`]). Under load the database runs one statement per batch instead
+//! of one per request; each read still gets its own answer, and an error of a shared
+//! statement is every one of its reads' error.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use sqlx::PgPool;
+use tokio::sync::oneshot;
+
+use super::StoreError;
+use super::jobs::{Job, JobKey, find_job, find_jobs};
+
+/// Statements out at once per thread.
+pub const MAX_RUNNING: usize = 1;
+/// Reads per statement at most.
+pub const MAX_BATCH: usize = 64;
+
+type Reply = oneshot::Sender<Result<Option<Job>, StoreError>>;
+
+/// The coalescing reader of one thread (not `Send`: each HTTP worker thread has its own,
+/// beside its own pool).
+#[derive(Clone)]
+pub struct StatusReader(Rc<Inner>);
+
+struct Inner {
+    pool: PgPool,
+    waiting: RefCell<Vec<(JobKey, Reply)>>,
+    running: Cell<usize>,
+}
+
+impl StatusReader {
+    /// A reader over this thread's pool.
+    pub fn new(pool: PgPool) -> StatusReader {
+        StatusReader(Rc::new(Inner {
+            pool,
+            waiting: RefCell::new(Vec::new()),
+            running: Cell::new(0),
+        }))
+    }
+
+    /// The job `key` names, if it exists (see [`find_job`]).
+    pub async fn find(&self, key: JobKey) -> Result<Option<Job>, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.0.waiting.borrow_mut().push((key, reply));
+        if self.0.running.get() < MAX_RUNNING {
+            self.0.running.set(self.0.running.get() + 1);
+            tokio::task::spawn_local(run(self.0.clone()));
+        }
+        answer
+            .await
+            .unwrap_or_else(|_| Err(StoreError::Corrupt("a status read was dropped".into())))
+    }
+}
+
+/// Runs statements while reads wait, then stops.
+async fn run(inner: Rc<Inner>) {
+    loop {
+        let batch: Vec<(JobKey, Reply)> = {
+            let mut waiting = inner.waiting.borrow_mut();
+            let n = waiting.len().min(MAX_BATCH);
+            waiting.drain(..n).collect()
+        };
+        if batch.is_empty() {
+            inner.running.set(inner.running.get() - 1);
+            return;
+        }
+        let keys: Vec<JobKey> = batch.iter().map(|(key, _)| key.clone()).collect();
+        match read(&inner.pool, &keys).await {
+            Ok(jobs) => {
+                for (key, reply) in batch {
+                    let job = jobs.iter().find(|job| key.names(job)).cloned();
+                    let _ = reply.send(Ok(job));
+                }
+            }
+            Err(err) => {
+                let err = Arc::new(err);
+                for (_, reply) in batch {
+                    let _ = reply.send(Err(StoreError::Shared(err.clone())));
+                }
+            }
+        }
+    }
+}
+
+/// Each distinct job once: one by the single-job statement, several by the batch one.
+async fn read(pool: &PgPool, keys: &[JobKey]) -> Result<Vec<Job>, StoreError> {
+    let mut distinct: Vec<JobKey> = Vec::with_capacity(keys.len());
+    for key in keys {
+        if !distinct.contains(key) {
+            distinct.push(key.clone());
+        }
+    }
+    let mut conn = pool.acquire().await?;
+    if let [key] = distinct.as_slice() {
+        let job = find_job(&mut conn, &key.project, key.graph_id, key.id).await?;
+        return Ok(job.into_iter().collect());
+    }
+    find_jobs(&mut conn, &distinct).await
+}
