@@ -143,7 +143,8 @@ async fn check_plans(
 ) -> anyhow::Result<()> {
     let pool = db::pool(url, db_settings)?;
     let mut conn = pool.acquire().await?;
-    let checks = crate::store::plans::check_list_plans(&mut conn, project, deep_offset).await?;
+    let mut checks = crate::store::plans::check_list_plans(&mut conn, project, deep_offset).await?;
+    checks.extend(crate::store::plans::check_status_plans(&mut conn).await?);
     let bad: Vec<_> = checks.iter().filter(|c| c.problem.is_some()).collect();
     for check in &bad {
         println!(
@@ -159,7 +160,8 @@ async fn check_plans(
         checks.len()
     );
     println!(
-        "{} plans checked (16 filter shapes x 2 offsets x custom/generic): \
+        "{} plans checked (16 filter shapes x 2 offsets x custom/generic, and the job-status \
+         statements): \
          no sequential scan or sort of jobs",
         checks.len()
     );

@@ -88,23 +88,7 @@ async fn explain(
         .map_err(sqlx::Error::Encode)?
         .unwrap_or_default();
     let plan: Value = if generic {
-        // A generic plan does not depend on the arguments: explain it with NULLs (of the
-        // types PREPARE inferred).
-        let nulls = vec!["NULL"; arguments.len()].join(", ");
-        sqlx::raw_sql(AssertSqlSafe(format!(
-            "SET plan_cache_mode = force_generic_plan; PREPARE list_plan_check AS {statement}"
-        )))
-        .execute(&mut *conn)
-        .await?;
-        let explained = sqlx::query_scalar(AssertSqlSafe(format!(
-            "EXPLAIN (FORMAT JSON) EXECUTE list_plan_check({nulls})"
-        )))
-        .fetch_one(&mut *conn)
-        .await;
-        sqlx::raw_sql("DEALLOCATE list_plan_check; RESET plan_cache_mode")
-            .execute(&mut *conn)
-            .await?;
-        explained?
+        explain_generic(conn, &statement, arguments.len()).await?
     } else {
         sqlx::query_scalar_with(
             AssertSqlSafe(format!("EXPLAIN (FORMAT JSON) {statement}")),
@@ -114,6 +98,52 @@ async fn explain(
         .await?
     };
     Ok(plan[0]["Plan"].clone())
+}
+
+/// The generic plan of a statement with `params` parameters. A generic plan does not
+/// depend on the arguments: it is explained with NULLs (of the types PREPARE inferred).
+async fn explain_generic(
+    conn: &mut PgConnection,
+    statement: &str,
+    params: usize,
+) -> Result<Value, StoreError> {
+    let nulls = vec!["NULL"; params].join(", ");
+    sqlx::raw_sql(AssertSqlSafe(format!(
+        "SET plan_cache_mode = force_generic_plan; PREPARE plan_check AS {statement}"
+    )))
+    .execute(&mut *conn)
+    .await?;
+    let explained = sqlx::query_scalar(AssertSqlSafe(format!(
+        "EXPLAIN (FORMAT JSON) EXECUTE plan_check({nulls})"
+    )))
+    .fetch_one(&mut *conn)
+    .await;
+    sqlx::raw_sql("DEALLOCATE plan_check; RESET plan_cache_mode")
+        .execute(&mut *conn)
+        .await?;
+    Ok(explained?)
+}
+
+/// The job-status statements as the status reader runs them (generic plans, see
+/// `db::pools`): one job, and a batch of jobs. Neither may read `jobs` or `job_files`
+/// sequentially.
+pub async fn check_status_plans(conn: &mut PgConnection) -> Result<Vec<PlanCheck>, StoreError> {
+    let statements = [
+        ("job status generic", include_str!("sql/job_status.sql")),
+        (
+            "job status batch generic",
+            include_str!("sql/job_statuses.sql"),
+        ),
+    ];
+    let mut checks = Vec::new();
+    for (shape, statement) in statements {
+        let plan = explain_generic(conn, statement, 3).await?;
+        checks.push(PlanCheck {
+            shape: shape.to_owned(),
+            problem: list_problem(&plan[0]["Plan"]),
+        });
+    }
+    Ok(checks)
 }
 
 /// Every node of a plan, depth first.

@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use jobcenter::cli::seed::{SeedArgs, run as seed};
 use jobcenter::domain::ProjectId;
-use jobcenter::store::plans::{PlanCheck, check_list_plans};
+use jobcenter::store::plans::{PlanCheck, check_list_plans, check_status_plans};
 use sqlx::PgPool;
 
 use crate::helpers::fresh_database;
@@ -49,6 +49,13 @@ async fn every_list_statement_reads_an_index_in_list_order() {
     );
     let bad: Vec<_> = checks.iter().filter(|c| c.problem.is_some()).collect();
     assert!(bad.is_empty(), "bad plans: {bad:#?}");
+
+    // The job-status statements, as the coalescing reader runs them (generic plans).
+    let mut conn = pool.acquire().await.unwrap();
+    let status = check_status_plans(&mut conn).await.unwrap();
+    assert_eq!(status.len(), 2);
+    assert!(status.iter().all(|c| c.problem.is_none()), "{status:#?}");
+    drop(conn);
 
     // Without the index of the unfiltered list the same check must fail.
     sqlx::query("DROP INDEX jobs_by_project")
