@@ -51,16 +51,27 @@ impl StatusReader {
         self.0.waiting.borrow_mut().push((key, reply));
         if self.0.running.get() < MAX_RUNNING {
             self.0.running.set(self.0.running.get() + 1);
-            tokio::task::spawn_local(run(self.0.clone()));
+            tokio::task::spawn_local(run(Running(self.0.clone())));
         }
         answer
             .await
-            .unwrap_or_else(|_| Err(StoreError::Corrupt("a status read was dropped".into())))
+            .unwrap_or_else(|_| Err(StoreError::Database(sqlx::Error::WorkerCrashed)))
+    }
+}
+
+/// A running task, counted out when it ends however it ends (a panic, or dropped before
+/// it ran), so that a later read starts a new one.
+struct Running(Rc<Inner>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.running.set(self.0.running.get() - 1);
     }
 }
 
 /// Runs statements while reads wait, then stops.
-async fn run(inner: Rc<Inner>) {
+async fn run(running: Running) {
+    let inner = &running.0;
     loop {
         let batch: Vec<(JobKey, Reply)> = {
             let mut waiting = inner.waiting.borrow_mut();
@@ -68,7 +79,6 @@ async fn run(inner: Rc<Inner>) {
             waiting.drain(..n).collect()
         };
         if batch.is_empty() {
-            inner.running.set(inner.running.get() - 1);
             return;
         }
         let keys: Vec<JobKey> = batch.iter().map(|(key, _)| key.clone()).collect();

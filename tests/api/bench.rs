@@ -25,10 +25,11 @@ async fn the_harness_runs_end_to_end_at_scale_one_hundredth() {
     let report = std::fs::read_to_string(&report).expect("the report");
     for expected in [
         "100000 jobs, 10 projects, \"big\" 10000",
-        "Plans: ",
+        "Plans: 66 plans checked",
         "| big | offset 9000 | 10000 |",
         "| p0001 | no filter | 10000 |",
-        "| big | job status (import, with files) |",
+        "| big | job status, one job polled (import, files) |",
+        "| p0001 | job status, 2 jobs in turn (imports, files) |",
         "Enqueue: create-graph operations",
         "| concurrency 4 |",
         "Exact counts: every job_count above equals count(*)",
