@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::PgPool;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::config::DatabaseSettings;
 
@@ -39,18 +39,11 @@ impl PoolSet {
     /// A pool for the calling HTTP worker thread (one of `threads`), with the shared
     /// pool's connect options; added to the set.
     pub fn thread_pool(&self, settings: &DatabaseSettings, threads: usize) -> PgPool {
-        let mut pools = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let options = (*pools[0].connect_options()).clone();
         let share = settings
             .max_connections
             .div_ceil(threads.max(1) as u32)
             .max(1);
-        let pool = PgPoolOptions::new()
-            .max_connections(share)
-            .acquire_timeout(Duration::from_secs(settings.acquire_timeout_secs))
-            .connect_lazy_with(options);
-        pools.push(pool.clone());
-        pool
+        self.add(settings, share, |options| options)
     }
 
     /// The job-status reader's pool of the calling HTTP worker thread: `connections`
@@ -59,12 +52,23 @@ impl PoolSet {
     /// custom plan (PostgreSQL's default choice for it) re-plans it on every batch: half
     /// its cost. Only the reader's two statements run there, both by primary key.
     pub fn thread_reader_pool(&self, settings: &DatabaseSettings, connections: u32) -> PgPool {
+        self.add(settings, connections.max(1), |options| {
+            options.options([("plan_cache_mode", "force_generic_plan")])
+        })
+    }
+
+    /// A lazily connecting pool of `max` connections with the shared pool's connect
+    /// options, as `adjust` leaves them; added to the set.
+    fn add(
+        &self,
+        settings: &DatabaseSettings,
+        max: u32,
+        adjust: impl FnOnce(PgConnectOptions) -> PgConnectOptions,
+    ) -> PgPool {
         let mut pools = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let options = (*pools[0].connect_options())
-            .clone()
-            .options([("plan_cache_mode", "force_generic_plan")]);
+        let options = adjust((*pools[0].connect_options()).clone());
         let pool = PgPoolOptions::new()
-            .max_connections(connections.max(1))
+            .max_connections(max)
             .acquire_timeout(Duration::from_secs(settings.acquire_timeout_secs))
             .connect_lazy_with(options);
         pools.push(pool.clone());

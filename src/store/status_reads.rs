@@ -81,8 +81,13 @@ async fn run(running: Running) {
         if batch.is_empty() {
             return;
         }
-        let keys: Vec<JobKey> = batch.iter().map(|(key, _)| key.clone()).collect();
-        match read(&inner.pool, &keys).await {
+        let mut distinct: Vec<JobKey> = Vec::with_capacity(batch.len());
+        for (key, _) in &batch {
+            if !distinct.contains(key) {
+                distinct.push(key.clone());
+            }
+        }
+        match read(&inner.pool, &distinct).await {
             Ok(jobs) => {
                 for (key, reply) in batch {
                     let job = jobs.iter().find(|job| key.names(job)).cloned();
@@ -99,18 +104,12 @@ async fn run(running: Running) {
     }
 }
 
-/// Each distinct job once: one by the single-job statement, several by the batch one.
+/// Distinct keys: one by the single-job statement, several by the batch one.
 async fn read(pool: &PgPool, keys: &[JobKey]) -> Result<Vec<Job>, StoreError> {
-    let mut distinct: Vec<JobKey> = Vec::with_capacity(keys.len());
-    for key in keys {
-        if !distinct.contains(key) {
-            distinct.push(key.clone());
-        }
-    }
     let mut conn = pool.acquire().await?;
-    if let [key] = distinct.as_slice() {
+    if let [key] = keys {
         let job = find_job(&mut conn, &key.project, key.graph_id, key.id).await?;
         return Ok(job.into_iter().collect());
     }
-    find_jobs(&mut conn, &distinct).await
+    find_jobs(&mut conn, keys).await
 }
