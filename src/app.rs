@@ -13,6 +13,7 @@ use crate::auth::TokenKeys;
 use crate::config::{RetentionSettings, Settings, WorkerSettings};
 use crate::db::{self, Database, PoolSet};
 use crate::http;
+use crate::http::jobs::ListPool;
 use crate::metrics::{self, Metrics};
 use crate::storage::Storage;
 use crate::store::status_reads::{self, StatusReader};
@@ -226,6 +227,7 @@ fn serve(
     let workers = web::Data::new(shared.workers);
     let server = HttpServer::new(move || {
         let pool = pools.thread_pool(&database, threads);
+        let list_pool = web::Data::new(ListPool(pools.thread_list_pool(&database, threads)));
         let reader_pool = pools.thread_reader_pool(&database, status_reads::MAX_RUNNING as u32);
         let reader = web::Data::new(StatusReader::new(reader_pool));
         let pool = web::Data::new(pool);
@@ -234,6 +236,7 @@ fn serve(
             .wrap(TracingLogger::<http::request_id::Spans>::new())
             .wrap(actix_web::middleware::from_fn(http::request_id::assign))
             .app_data(pool)
+            .app_data(list_pool)
             .app_data(reader)
             .app_data(keys.clone())
             .app_data(storage.clone())

@@ -2,8 +2,10 @@
 //! migrations (refinery, on their own tokio-postgres connection), and the sqlx pool.
 
 pub mod embedded;
+pub mod local;
 pub mod pools;
 
+pub use local::LocalPool;
 pub use pools::PoolSet;
 
 use std::time::Duration;

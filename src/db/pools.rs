@@ -3,19 +3,29 @@
 //! event loop; a connection shared across threads is polled by whichever loop opened it,
 //! and every query then costs a wake-up of that other thread (measured: about 25% of the
 //! throughput of a light list request). The shared pool serves the workers, retention and
-//! the metrics. `database.max_connections` is split among the HTTP threads.
+//! the metrics. `database.max_connections` is split among the HTTP threads, once for
+//! their sqlx pools and once for their job-list reads ([`LocalPool`]).
 
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
+use super::local::{LocalCounts, LocalPool};
 use crate::config::DatabaseSettings;
 
 /// Every pool of the process, for the pool gauges.
 #[derive(Debug, Clone)]
-pub struct PoolSet(Arc<Mutex<Vec<PgPool>>>);
+pub struct PoolSet(Arc<Mutex<Pools>>);
+
+#[derive(Debug)]
+struct Pools {
+    /// The shared pool first, then the HTTP threads' pools.
+    sqlx: Vec<PgPool>,
+    local: Vec<Arc<LocalCounts>>,
+}
 
 /// Connections of a set of pools: open, idle, and the most allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,67 +38,98 @@ pub struct PoolUse {
 impl PoolSet {
     /// A set holding `pool`.
     pub fn with(pool: PgPool) -> PoolSet {
-        PoolSet(Arc::new(Mutex::new(vec![pool])))
+        PoolSet(Arc::new(Mutex::new(Pools {
+            sqlx: vec![pool],
+            local: Vec::new(),
+        })))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pools> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The shared pool (the first one).
     pub fn shared(&self) -> PgPool {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())[0].clone()
+        self.lock().sqlx[0].clone()
     }
 
     /// A pool for the calling HTTP worker thread (one of `threads`), with the shared
     /// pool's connect options; added to the set.
     pub fn thread_pool(&self, settings: &DatabaseSettings, threads: usize) -> PgPool {
-        let share = settings
-            .max_connections
-            .div_ceil(threads.max(1) as u32)
-            .max(1);
-        self.add(settings, share, |options| options)
+        self.add(settings, thread_share(settings, threads))
     }
 
-    /// The job-status reader's pool of the calling HTTP worker thread: `connections`
-    /// connections (beside `database.max_connections`) whose prepared statements always
-    /// use their generic plan. The reader's batch statement takes an array of keys, and a
-    /// custom plan (PostgreSQL's default choice for it) re-plans it on every batch: half
-    /// its cost. Only the reader's two statements run there, both by primary key.
-    pub fn thread_reader_pool(&self, settings: &DatabaseSettings, connections: u32) -> PgPool {
-        self.add(settings, connections.max(1), |options| {
+    /// The job list's connections of the calling HTTP worker thread (one of `threads`).
+    pub fn thread_list_pool(&self, settings: &DatabaseSettings, threads: usize) -> LocalPool {
+        self.add_local(settings, thread_share(settings, threads), |options| options)
+    }
+
+    /// The job-status reader's connections of the calling HTTP worker thread:
+    /// `connections` connections (beside `database.max_connections`) whose prepared
+    /// statements always use their generic plan. The reader's batch statement takes an
+    /// array of keys, and a custom plan (PostgreSQL's default choice for it) re-plans it on
+    /// every batch: half its cost. Only the reader's two statements run there, both by
+    /// primary key.
+    pub fn thread_reader_pool(&self, settings: &DatabaseSettings, connections: u32) -> LocalPool {
+        self.add_local(settings, connections, |options| {
             options.options([("plan_cache_mode", "force_generic_plan")])
         })
     }
 
-    /// A lazily connecting pool of `max` connections with the shared pool's connect
-    /// options, as `adjust` leaves them; added to the set.
-    fn add(
+    /// A [`LocalPool`] of `max` connections with the shared pool's connect options, as
+    /// `adjust` leaves them; its counts added to the set.
+    fn add_local(
         &self,
         settings: &DatabaseSettings,
         max: u32,
         adjust: impl FnOnce(PgConnectOptions) -> PgConnectOptions,
-    ) -> PgPool {
-        let mut pools = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let options = adjust((*pools[0].connect_options()).clone());
+    ) -> LocalPool {
+        let mut pools = self.lock();
+        let options = adjust((*pools.sqlx[0].connect_options()).clone());
+        let timeout = Duration::from_secs(settings.acquire_timeout_secs);
+        let pool = LocalPool::new(options, max, timeout);
+        pools.local.push(pool.counts());
+        pool
+    }
+
+    /// A lazily connecting pool of `max` connections with the shared pool's connect
+    /// options; added to the set.
+    fn add(&self, settings: &DatabaseSettings, max: u32) -> PgPool {
+        let mut pools = self.lock();
+        let options = (*pools.sqlx[0].connect_options()).clone();
         let pool = PgPoolOptions::new()
             .max_connections(max)
             .acquire_timeout(Duration::from_secs(settings.acquire_timeout_secs))
             .connect_lazy_with(options);
-        pools.push(pool.clone());
+        pools.sqlx.push(pool.clone());
         pool
     }
 
     /// The sum over every pool.
     pub fn usage(&self) -> PoolUse {
-        let pools = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        pools.iter().fold(
-            PoolUse {
-                size: 0,
-                idle: 0,
-                max: 0,
-            },
-            |sum, pool| PoolUse {
-                size: sum.size + pool.size(),
-                idle: sum.idle + pool.num_idle(),
-                max: sum.max + pool.options().get_max_connections(),
-            },
-        )
+        let pools = self.lock();
+        let empty = PoolUse {
+            size: 0,
+            idle: 0,
+            max: 0,
+        };
+        let sqlx = pools.sqlx.iter().fold(empty, |sum, pool| PoolUse {
+            size: sum.size + pool.size(),
+            idle: sum.idle + pool.num_idle(),
+            max: sum.max + pool.options().get_max_connections(),
+        });
+        pools.local.iter().fold(sqlx, |sum, counts| PoolUse {
+            size: sum.size + counts.open.load(Ordering::Relaxed),
+            idle: sum.idle + counts.idle.load(Ordering::Relaxed) as usize,
+            max: sum.max + counts.max,
+        })
     }
+}
+
+/// An HTTP thread's share of `database.max_connections`.
+fn thread_share(settings: &DatabaseSettings, threads: usize) -> u32 {
+    settings
+        .max_connections
+        .div_ceil(threads.max(1) as u32)
+        .max(1)
 }

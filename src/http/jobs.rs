@@ -1,7 +1,6 @@
 //! The job-center read API: list a project's jobs, show one job.
 
 use actix_web::{HttpResponse, get, web};
-use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::error::{ApiError, ErrorBody};
@@ -10,10 +9,14 @@ use super::job_view::{JobListView, JobView};
 use super::openapi::errors as err;
 use super::openapi::params::{GraphPath, JobListParams, JobPath, ProjectPath};
 use crate::auth::{Action, Caller};
+use crate::db::LocalPool;
 use crate::domain::{JobId, JobQuery, ProjectId};
 use crate::store;
 use crate::store::jobs::JobKey;
 use crate::store::status_reads::StatusReader;
+
+/// The job list's connections of an HTTP worker thread.
+pub struct ListPool(pub LocalPool);
 
 /// `GET /v2/{project_id}/graphs/jobs`
 #[utoipa::path(
@@ -33,12 +36,15 @@ pub async fn list_jobs(
     caller: Caller,
     path: web::Path<String>,
     query: QueryMap,
-    pool: web::Data<PgPool>,
+    pool: web::Data<ListPool>,
 ) -> Result<HttpResponse, ApiError> {
     let project = ProjectId::parse(&path)?;
     caller.authorize(&project, Action::Read)?;
     let query = JobQuery::parse(&query.0)?;
-    let page = store::list::list_jobs(&pool, &project, &query).await?;
+    let page = pool
+        .0
+        .read(async |conn| store::list::list_jobs(conn, &project, &query).await)
+        .await?;
     Ok(HttpResponse::Ok().json(JobListView {
         job_count: page.total,
         job_list: page.jobs.into_iter().map(JobView::from).collect(),

@@ -8,7 +8,7 @@
 //! producer jobs) come along from the same statement, as an array of `job_file_result`.
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
-use sqlx::{PgPool, Postgres, QueryBuilder};
+use sqlx::{PgExecutor, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::StoreError;
@@ -48,7 +48,7 @@ struct ListRow {
 
 /// Lists a project's jobs, newest first (`begin_time` then `job_id`, descending).
 pub async fn list_jobs(
-    pool: &PgPool,
+    conn: impl PgExecutor<'_>,
     project: &ProjectId,
     query: &JobQuery,
 ) -> Result<JobPage, StoreError> {
@@ -65,7 +65,7 @@ pub async fn list_jobs(
     }
     let rows = list_query(project, query)
         .build_query_as::<ListRow>()
-        .fetch_all(pool)
+        .fetch_all(conn)
         .await?;
     let total = rows.first().map_or(0, |row| row.total);
     let jobs = rows

@@ -11,11 +11,11 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use sqlx::PgPool;
 use tokio::sync::oneshot;
 
 use super::StoreError;
 use super::jobs::{Job, JobKey, find_job, find_jobs};
+use crate::db::LocalPool;
 
 /// Statements out at once per thread.
 pub const MAX_RUNNING: usize = 1;
@@ -25,19 +25,19 @@ pub const MAX_BATCH: usize = 64;
 type Reply = oneshot::Sender<Result<Option<Job>, StoreError>>;
 
 /// The coalescing reader of one thread (not `Send`: each HTTP worker thread has its own,
-/// beside its own pool).
+/// beside its own connections).
 #[derive(Clone)]
 pub struct StatusReader(Rc<Inner>);
 
 struct Inner {
-    pool: PgPool,
+    pool: LocalPool,
     waiting: RefCell<Vec<(JobKey, Reply)>>,
     running: Cell<usize>,
 }
 
 impl StatusReader {
-    /// A reader over this thread's pool.
-    pub fn new(pool: PgPool) -> StatusReader {
+    /// A reader over this thread's connections.
+    pub fn new(pool: LocalPool) -> StatusReader {
         StatusReader(Rc::new(Inner {
             pool,
             waiting: RefCell::new(Vec::new()),
@@ -105,11 +105,13 @@ async fn run(running: Running) {
 }
 
 /// Distinct keys: one by the single-job statement, several by the batch one.
-async fn read(pool: &PgPool, keys: &[JobKey]) -> Result<Vec<Job>, StoreError> {
-    let mut conn = pool.acquire().await?;
-    if let [key] = keys {
-        let job = find_job(&mut conn, &key.project, key.graph_id, key.id).await?;
-        return Ok(job.into_iter().collect());
-    }
-    find_jobs(&mut conn, keys).await
+async fn read(pool: &LocalPool, keys: &[JobKey]) -> Result<Vec<Job>, StoreError> {
+    pool.read(async |conn| {
+        if let [key] = keys {
+            let job = find_job(&mut *conn, &key.project, key.graph_id, key.id).await?;
+            return Ok(job.into_iter().collect());
+        }
+        find_jobs(conn, keys).await
+    })
+    .await
 }

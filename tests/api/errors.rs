@@ -1,6 +1,8 @@
 //! Error answers of the contract, and recovery from a database outage.
 
-use crate::helpers::{PROJECT, Proxy, TestApp, fresh_database, test_settings};
+use jobcenter::domain::JobStatus;
+
+use crate::helpers::{PROJECT, Proxy, TestApp, fresh_database, graph_id, job, test_settings, utc};
 
 #[tokio::test]
 async fn bad_parameters_answer_400_naming_the_parameter() {
@@ -118,4 +120,41 @@ async fn health_answers_without_a_token_and_readiness_follows_the_database() {
         "alive while the database is away"
     );
     proxy.restore();
+}
+
+#[tokio::test]
+async fn reads_after_the_database_connections_broke_answer_at_once() {
+    let url = fresh_database().await;
+    let (proxy, proxied) = Proxy::in_front_of(&url).await;
+    let app = TestApp::spawn_with(test_settings(&proxied)).await;
+    let done = job(
+        "movies",
+        "CreateGraph",
+        JobStatus::Success,
+        utc(2026, 1, 2, 3, 4, 5),
+    );
+    app.insert(std::slice::from_ref(&done)).await;
+    let token = app.token(PROJECT, &["readonly"]);
+    let status_path = format!(
+        "/v2/{PROJECT}/graphs/{}/jobs/{}/status",
+        graph_id("movies"),
+        done.id
+    );
+    assert_eq!(app.list("").await.0, 200);
+    assert_eq!(app.get(&status_path, Some(&token)).await.0, 200);
+
+    proxy.cut().await;
+    proxy.restore();
+    let (status, body) = app.list("").await;
+    assert_eq!(
+        status, 200,
+        "the list reconnects instead of failing: {body}"
+    );
+    assert_eq!(body["job_count"], 1);
+    let (status, body) = app.get(&status_path, Some(&token)).await;
+    assert_eq!(
+        status, 200,
+        "the status read reconnects instead of failing: {body}"
+    );
+    assert_eq!(body["status"], "success");
 }

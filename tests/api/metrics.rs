@@ -275,11 +275,12 @@ async fn the_queue_gauges_count_ready_jobs_only() {
     let max = sample(&text, "jobcenter_db_connections_max").unwrap();
     let in_use = sample(&text, "jobcenter_db_connections_in_use").unwrap();
     let idle = sample(&text, "jobcenter_db_connections_idle").unwrap();
-    // The shared pool (database.max_connections = 10), one pool per HTTP thread, which
-    // share another 10 among them, and each thread's job-status reader connections.
+    // The shared pool (database.max_connections = 10); per HTTP thread a pool and the job
+    // list's connections, each kind sharing another 10 among the threads; and each
+    // thread's job-status reader connections.
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
     let reader = jobcenter::store::status_reads::MAX_RUNNING as u32;
-    let expected = 10 + threads * 10u32.div_ceil(threads) + threads * reader;
+    let expected = 10 + 2 * threads * 10u32.div_ceil(threads) + threads * reader;
     assert_eq!(max, f64::from(expected), "pool maxima");
     assert!(in_use + idle >= 1.0 && in_use + idle <= max, "{text}");
 }
