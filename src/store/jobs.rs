@@ -5,6 +5,7 @@ use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use super::StoreError;
+use super::file_rows::{FileRow, FileRows};
 use crate::domain::{FileKind, FileStatus, JobId, JobStatus, ProjectId};
 
 /// The `job_name` whose jobs carry per-file results.
@@ -96,37 +97,6 @@ impl JobRow {
             progress: self.progress,
             fail_reason: self.fail_reason,
             files: None,
-        })
-    }
-}
-
-/// A file result as read with its job: the composite `job_file_result` (migration V6).
-#[derive(Debug, sqlx::Type)]
-#[sqlx(type_name = "job_file_result")]
-pub(crate) struct FileRow {
-    kind: String,
-    path: String,
-    log: Option<String>,
-    status: String,
-    cause: Option<String>,
-    total_lines: i64,
-    failed_lines: i64,
-    successful_lines: i64,
-}
-
-impl FileRow {
-    fn into_file(self) -> Result<JobFile, StoreError> {
-        let corrupt =
-            |e: crate::domain::job::UnknownValue| StoreError::Corrupt(format!("job_files: {e}"));
-        Ok(JobFile {
-            kind: self.kind.parse().map_err(corrupt)?,
-            path: self.path,
-            log: self.log,
-            status: self.status.parse().map_err(corrupt)?,
-            cause: self.cause,
-            total_lines: self.total_lines,
-            failed_lines: self.failed_lines,
-            successful_lines: self.successful_lines,
         })
     }
 }
@@ -259,7 +229,7 @@ struct StatusRow {
     end_time: Option<DateTime<Utc>>,
     progress: f32,
     fail_reason: Option<String>,
-    files: Vec<FileRow>,
+    files: FileRows,
 }
 
 impl StatusRow {
@@ -278,7 +248,7 @@ impl StatusRow {
             fail_reason: self.fail_reason,
         }
         .into_job()?;
-        with_files(job, self.files)
+        with_files(job, self.files.0)
     }
 }
 

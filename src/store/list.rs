@@ -8,11 +8,13 @@
 //! producer jobs) come along from the same statement, as an array of `job_file_result`.
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
-use sqlx::{PgExecutor, Postgres, QueryBuilder};
+use sqlx::postgres::PgRow;
+use sqlx::{FromRow, PgExecutor, Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
 use super::StoreError;
-use super::jobs::{FileRow, Job, JobRow, with_files};
+use super::file_rows::FileRows;
+use super::jobs::{Job, JobRow, with_files};
 use super::pgbench::PgbenchScript;
 use crate::domain::time::{end_of_day, start_of_day};
 use crate::domain::{JobQuery, ProjectId};
@@ -29,7 +31,7 @@ pub struct JobPage {
 
 /// One row of the list statement: the total, and a job of the page (absent when the page
 /// is empty: then the only row carries the total).
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 struct ListRow {
     total: i64,
     id: Option<Uuid>,
@@ -43,7 +45,30 @@ struct ListRow {
     end_time: Option<DateTime<Utc>>,
     progress: Option<f32>,
     fail_reason: Option<String>,
-    files: Option<Vec<FileRow>>,
+    files: Option<FileRows>,
+}
+
+/// Decoded by position, without sqlx's lookup of each column by name and check of its
+/// type (half the decoding of a page): [`write_list_statement`] selects exactly these
+/// columns in this order, and the list tests read every one of them back.
+impl<'r> FromRow<'r, PgRow> for ListRow {
+    fn from_row(row: &'r PgRow) -> Result<Self, sqlx::Error> {
+        Ok(ListRow {
+            total: row.try_get_unchecked(0)?,
+            id: row.try_get_unchecked(1)?,
+            project_id: row.try_get_unchecked(2)?,
+            graph_id: row.try_get_unchecked(3)?,
+            graph_name: row.try_get_unchecked(4)?,
+            job_type: row.try_get_unchecked(5)?,
+            job_name: row.try_get_unchecked(6)?,
+            status: row.try_get_unchecked(7)?,
+            begin_time: row.try_get_unchecked(8)?,
+            end_time: row.try_get_unchecked(9)?,
+            progress: row.try_get_unchecked(10)?,
+            fail_reason: row.try_get_unchecked(11)?,
+            files: row.try_get_unchecked(12)?,
+        })
+    }
 }
 
 /// Lists a project's jobs, newest first (`begin_time` then `job_id`, descending).
@@ -93,7 +118,7 @@ impl ListRow {
             fail_reason: self.fail_reason,
         }
         .into_job()?;
-        with_files(job, self.files.unwrap_or_default())
+        with_files(job, self.files.unwrap_or_default().0)
     }
 }
 

@@ -2,6 +2,7 @@
 //! transaction or the pool, so callers compose them in one transaction.
 
 pub mod backups;
+mod file_rows;
 pub mod graph_data;
 pub mod graph_export;
 pub mod graphs;

@@ -4,5 +4,5 @@ SELECT j.id, j.project_id, j.graph_id, j.graph_name, j.job_type, j.job_name,
                         f.failed_lines, f.successful_lines)::job_file_result
              FROM job_files f WHERE f.job_id = j.id
              AND (j.job_name = 'ImportGraph' OR j.job_type <> 'GraphManagement')
-             ORDER BY f.kind, f.ordinal) AS "files!: Vec<FileRow>"
+             ORDER BY f.kind, f.ordinal) AS "files!: FileRows"
 FROM jobs j WHERE j.id = $1 AND j.project_id = $2 AND j.graph_id = $3
