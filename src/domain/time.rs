@@ -29,7 +29,9 @@ pub fn format_time(t: DateTime<Utc>) -> String {
     for (at, sep) in [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')] {
         out[at] = sep;
     }
-    out.iter().map(|&b| b as char).collect()
+    std::str::from_utf8(&out)
+        .expect("ASCII digits and separators")
+        .to_owned()
 }
 
 /// Parses a `yyyy-MM-dd` date.
