@@ -8,7 +8,9 @@ use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeDelta, Timelike, Utc}
 /// Written digit by digit: every job on every page has one or two times, and chrono's
 /// format-string interpreter cost more than the rest of a job's JSON.
 pub fn format_time(t: DateTime<Utc>) -> String {
-    let year = t.year();
+    // The fields of the naive value: each accessor of `DateTime` re-applies the offset.
+    let (date, time) = (t.naive_utc().date(), t.naive_utc().time());
+    let year = date.year();
     if !(0..=9999).contains(&year) {
         return t.format("%Y-%m-%dT%H:%M:%S").to_string();
     }
@@ -21,11 +23,11 @@ pub fn format_time(t: DateTime<Utc>) -> String {
         }
     };
     put(0, year as u32, 4);
-    put(5, t.month(), 2);
-    put(8, t.day(), 2);
-    put(11, t.hour(), 2);
-    put(14, t.minute(), 2);
-    put(17, t.second(), 2);
+    put(5, date.month(), 2);
+    put(8, date.day(), 2);
+    put(11, time.hour(), 2);
+    put(14, time.minute(), 2);
+    put(17, time.second(), 2);
     for (at, sep) in [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')] {
         out[at] = sep;
     }
