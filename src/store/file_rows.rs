@@ -9,45 +9,14 @@ use sqlx::error::BoxDynError;
 use sqlx::postgres::{PgTypeInfo, PgValueFormat, PgValueRef};
 use sqlx::{Decode, Postgres, Type};
 
-use super::StoreError;
 use super::jobs::JobFile;
 
 /// The fields of `job_file_result`, in order.
 const FIELDS: i32 = 8;
 
-/// One `job_file_result`.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct FileRow {
-    pub kind: String,
-    pub path: String,
-    pub log: Option<String>,
-    pub status: String,
-    pub cause: Option<String>,
-    pub total_lines: i64,
-    pub failed_lines: i64,
-    pub successful_lines: i64,
-}
-
-impl FileRow {
-    pub(crate) fn into_file(self) -> Result<JobFile, StoreError> {
-        let corrupt =
-            |e: crate::domain::job::UnknownValue| StoreError::Corrupt(format!("job_files: {e}"));
-        Ok(JobFile {
-            kind: self.kind.parse().map_err(corrupt)?,
-            path: self.path,
-            log: self.log,
-            status: self.status.parse().map_err(corrupt)?,
-            cause: self.cause,
-            total_lines: self.total_lines,
-            failed_lines: self.failed_lines,
-            successful_lines: self.successful_lines,
-        })
-    }
-}
-
 /// A `job_file_result[]` column.
 #[derive(Debug, Default, PartialEq)]
-pub(crate) struct FileRows(pub Vec<FileRow>);
+pub(crate) struct FileRows(pub Vec<JobFile>);
 
 impl Type<Postgres> for FileRows {
     fn type_info() -> PgTypeInfo {
@@ -66,7 +35,7 @@ impl<'r> Decode<'r, Postgres> for FileRows {
 
 /// A one-dimensional array: dimensions, flags, element type, length, lower bound, then
 /// each element as its length and bytes.
-fn decode_array(bytes: &[u8]) -> Result<Vec<FileRow>, BoxDynError> {
+fn decode_array(bytes: &[u8]) -> Result<Vec<JobFile>, BoxDynError> {
     let mut input = Input(bytes);
     let dimensions = input.i32()?;
     if dimensions == 0 {
@@ -86,17 +55,23 @@ fn decode_array(bytes: &[u8]) -> Result<Vec<FileRow>, BoxDynError> {
 }
 
 /// A record: the number of fields, then each field as its type, length and bytes.
-fn decode_record(bytes: &[u8]) -> Result<FileRow, BoxDynError> {
+fn decode_record(bytes: &[u8]) -> Result<JobFile, BoxDynError> {
     let mut input = Input(bytes);
     let fields = input.i32()?;
     if fields != FIELDS {
         return Err(format!("job_file_result of {fields} fields, not {FIELDS}").into());
     }
-    Ok(FileRow {
-        kind: input.text()?.ok_or("job_file_result.kind is null")?,
+    Ok(JobFile {
+        kind: input
+            .text()?
+            .ok_or("job_file_result.kind is null")?
+            .parse()?,
         path: input.text()?.ok_or("job_file_result.path is null")?,
         log: input.text()?,
-        status: input.text()?.ok_or("job_file_result.status is null")?,
+        status: input
+            .text()?
+            .ok_or("job_file_result.status is null")?
+            .parse()?,
         cause: input.text()?,
         total_lines: input.int8()?,
         failed_lines: input.int8()?,
@@ -151,6 +126,7 @@ impl<'a> Input<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{FileKind, FileStatus};
 
     fn field(out: &mut Vec<u8>, value: Option<&[u8]>) {
         out.extend_from_slice(&25u32.to_be_bytes());
@@ -195,11 +171,11 @@ mod tests {
         assert_eq!(rows.len(), 2);
         assert_eq!(
             rows[0],
-            FileRow {
-                kind: "edge".into(),
+            JobFile {
+                kind: FileKind::Edge,
                 path: "a.csv".into(),
                 log: Some("a.log".into()),
-                status: "success".into(),
+                status: FileStatus::Success,
                 cause: None,
                 total_lines: 7,
                 failed_lines: 0,
@@ -221,6 +197,9 @@ mod tests {
         let mut other = record("a.csv", None, 1);
         other[..4].copy_from_slice(&9i32.to_be_bytes());
         assert!(decode_array(&array(&[other])).is_err());
+        let mut unknown_kind = record("a.csv", None, 1);
+        unknown_kind[12..16].copy_from_slice(b"node");
+        assert!(decode_array(&array(&[unknown_kind])).is_err());
         assert!(decode_array(&2i32.to_be_bytes()).is_err());
     }
 }

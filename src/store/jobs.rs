@@ -5,7 +5,7 @@ use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use super::StoreError;
-use super::file_rows::{FileRow, FileRows};
+use super::file_rows::FileRows;
 use crate::domain::{FileKind, FileStatus, JobId, JobStatus, ProjectId};
 
 /// The `job_name` whose jobs carry per-file results.
@@ -248,24 +248,19 @@ impl StatusRow {
             fail_reason: self.fail_reason,
         }
         .into_job()?;
-        with_files(job, self.files.0)
+        Ok(with_files(job, self.files.0))
     }
 }
 
 /// Sets a job's file results from a statement's `files` array: an `ImportGraph` job always
 /// has a (possibly empty) list, other jobs only when they have files.
-pub(crate) fn with_files(mut job: Job, files: Vec<FileRow>) -> Result<Job, StoreError> {
+pub(crate) fn with_files(mut job: Job, files: Vec<JobFile>) -> Job {
     job.files = if !files.is_empty() {
-        Some(
-            files
-                .into_iter()
-                .map(FileRow::into_file)
-                .collect::<Result<_, _>>()?,
-        )
+        Some(files)
     } else if job.job_name == IMPORT_GRAPH {
         Some(Vec::new())
     } else {
         None
     };
-    Ok(job)
+    job
 }

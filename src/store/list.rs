@@ -118,7 +118,7 @@ impl ListRow {
             fail_reason: self.fail_reason,
         }
         .into_job()?;
-        with_files(job, self.files.unwrap_or_default().0)
+        Ok(with_files(job, self.files.unwrap_or_default().0))
     }
 }
 
