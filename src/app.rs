@@ -226,11 +226,10 @@ fn serve(
     let metrics = web::Data::new(shared.metrics);
     let workers = web::Data::new(shared.workers);
     let server = HttpServer::new(move || {
-        let pool = pools.thread_pool(&database, threads);
+        let pool = web::Data::new(pools.thread_pool(&database, threads));
         let list_pool = web::Data::new(ListPool(pools.thread_list_pool(&database, threads)));
         let reader_pool = pools.thread_reader_pool(&database, status_reads::MAX_RUNNING as u32);
         let reader = web::Data::new(StatusReader::new(reader_pool));
-        let pool = web::Data::new(pool);
         App::new()
             .wrap(actix_web::middleware::from_fn(metrics::http::track))
             .wrap(TracingLogger::<http::request_id::Spans>::new())

@@ -63,7 +63,7 @@ pub struct NewJob {
 }
 
 /// A jobs row as selected; turned into [`Job`] by [`JobRow::into_job`].
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub(crate) struct JobRow {
     pub id: Uuid,
     pub project_id: String,

@@ -10,7 +10,6 @@
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::{FromRow, PgExecutor, Postgres, QueryBuilder, Row};
-use uuid::Uuid;
 
 use super::StoreError;
 use super::file_rows::FileRows;
@@ -29,33 +28,26 @@ pub struct JobPage {
     pub jobs: Vec<Job>,
 }
 
-/// One row of the list statement: the total, and a job of the page (absent when the page
-/// is empty: then the only row carries the total).
+/// One row of the list statement: the total, and a job of the page with its file results
+/// (absent when the page is empty: then the only row carries the total).
 #[derive(Debug)]
 struct ListRow {
     total: i64,
-    id: Option<Uuid>,
-    project_id: Option<String>,
-    graph_id: Option<Uuid>,
-    graph_name: Option<String>,
-    job_type: Option<String>,
-    job_name: Option<String>,
-    status: Option<String>,
-    begin_time: Option<DateTime<Utc>>,
-    end_time: Option<DateTime<Utc>>,
-    progress: Option<f32>,
-    fail_reason: Option<String>,
-    files: Option<FileRows>,
+    job: Option<(JobRow, FileRows)>,
 }
 
 /// Decoded by position, without sqlx's lookup of each column by name and check of its
-/// type (half the decoding of a page): [`write_list_statement`] selects exactly these
-/// columns in this order, and the list tests read every one of them back.
+/// type (half the decoding of a page): [`write_list_statement`] selects the total, then
+/// the job's columns in [`JobRow`]'s order, then its files; the list tests read every one
+/// of them back.
 impl<'r> FromRow<'r, PgRow> for ListRow {
     fn from_row(row: &'r PgRow) -> Result<Self, sqlx::Error> {
-        Ok(ListRow {
-            total: row.try_get_unchecked(0)?,
-            id: row.try_get_unchecked(1)?,
+        let total = row.try_get_unchecked(0)?;
+        let Some(id) = row.try_get_unchecked(1)? else {
+            return Ok(ListRow { total, job: None });
+        };
+        let job = JobRow {
+            id,
             project_id: row.try_get_unchecked(2)?,
             graph_id: row.try_get_unchecked(3)?,
             graph_name: row.try_get_unchecked(4)?,
@@ -66,7 +58,10 @@ impl<'r> FromRow<'r, PgRow> for ListRow {
             end_time: row.try_get_unchecked(9)?,
             progress: row.try_get_unchecked(10)?,
             fail_reason: row.try_get_unchecked(11)?,
-            files: row.try_get_unchecked(12)?,
+        };
+        Ok(ListRow {
+            total,
+            job: Some((job, row.try_get_unchecked(12)?)),
         })
     }
 }
@@ -95,31 +90,10 @@ pub async fn list_jobs(
     let total = rows.first().map_or(0, |row| row.total);
     let jobs = rows
         .into_iter()
-        .filter(|row| row.id.is_some())
-        .map(ListRow::into_job)
-        .collect::<Result<Vec<_>, _>>()?;
+        .filter_map(|row| row.job)
+        .map(|(job, files)| Ok(with_files(job.into_job()?, files.0)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
     Ok(JobPage { total, jobs })
-}
-
-impl ListRow {
-    fn into_job(self) -> Result<Job, StoreError> {
-        let missing = || StoreError::Corrupt("list row without its job's columns".to_owned());
-        let job = JobRow {
-            id: self.id.ok_or_else(missing)?,
-            project_id: self.project_id.ok_or_else(missing)?,
-            graph_id: self.graph_id,
-            graph_name: self.graph_name,
-            job_type: self.job_type.ok_or_else(missing)?,
-            job_name: self.job_name.ok_or_else(missing)?,
-            status: self.status.ok_or_else(missing)?,
-            begin_time: self.begin_time.ok_or_else(missing)?,
-            end_time: self.end_time,
-            progress: self.progress.ok_or_else(missing)?,
-            fail_reason: self.fail_reason,
-        }
-        .into_job()?;
-        Ok(with_files(job, self.files.unwrap_or_default().0))
-    }
 }
 
 /// The whole list statement: the day counts of the filter summed (the total) and run up

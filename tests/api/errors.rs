@@ -2,7 +2,9 @@
 
 use jobcenter::domain::JobStatus;
 
-use crate::helpers::{PROJECT, Proxy, TestApp, fresh_database, graph_id, job, test_settings, utc};
+use crate::helpers::{
+    PROJECT, Proxy, TestApp, fresh_database, job, status_path, test_settings, utc,
+};
 
 #[tokio::test]
 async fn bad_parameters_answer_400_naming_the_parameter() {
@@ -135,11 +137,7 @@ async fn reads_after_the_database_connections_broke_answer_at_once() {
     );
     app.insert(std::slice::from_ref(&done)).await;
     let token = app.token(PROJECT, &["readonly"]);
-    let status_path = format!(
-        "/v2/{PROJECT}/graphs/{}/jobs/{}/status",
-        graph_id("movies"),
-        done.id
-    );
+    let status_path = status_path("movies", done.id);
     assert_eq!(app.list("").await.0, 200);
     assert_eq!(app.get(&status_path, Some(&token)).await.0, 200);
 

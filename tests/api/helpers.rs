@@ -311,6 +311,11 @@ pub fn job(graph: &str, name: &str, status: JobStatus, begin: DateTime<Utc>) -> 
     }
 }
 
+/// The job-status path of job `id` of [`PROJECT`] on `graph`.
+pub fn status_path(graph: &str, id: JobId) -> String {
+    format!("/v2/{PROJECT}/graphs/{}/jobs/{id}/status", graph_id(graph))
+}
+
 /// The ids of a list answer, in order.
 pub fn ids(body: &Value) -> Vec<String> {
     body["job_list"]

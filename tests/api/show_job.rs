@@ -4,7 +4,7 @@ use jobcenter::domain::{FileKind, FileStatus, JobStatus};
 use jobcenter::store::JobFile;
 use serde_json::json;
 
-use crate::helpers::{PROJECT, TestApp, graph_id, job, utc};
+use crate::helpers::{PROJECT, TestApp, graph_id, job, status_path, utc};
 
 fn file(kind: FileKind, path: &str, status: FileStatus, total: i64, failed: i64) -> JobFile {
     JobFile {
@@ -59,11 +59,7 @@ async fn an_import_job_shows_its_files_in_the_contract_shape() {
         .unwrap();
 
     let token = app.token(PROJECT, &["readonly"]);
-    let path = format!(
-        "/v2/{PROJECT}/graphs/{}/jobs/{}/status",
-        graph_id("movies"),
-        import.id
-    );
+    let path = status_path("movies", import.id);
     let (status, body) = app.get(&path, Some(&token)).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
@@ -107,11 +103,7 @@ async fn a_delete_job_has_no_job_detail_and_a_null_end_while_running() {
     delete.graph_id = Some(graph_id("old_graph"));
     app.insert(std::slice::from_ref(&delete)).await;
     let token = app.token(PROJECT, &["operator"]);
-    let path = format!(
-        "/v2/{PROJECT}/graphs/{}/jobs/{}/status",
-        graph_id("old_graph"),
-        delete.id
-    );
+    let path = status_path("old_graph", delete.id);
     let (status, body) = app.get(&path, Some(&token)).await;
     assert_eq!(status, 200);
     assert_eq!(
@@ -141,11 +133,7 @@ async fn a_job_is_found_only_under_its_own_project_and_graph() {
     );
     app.insert(std::slice::from_ref(&stop)).await;
     let token = app.token(PROJECT, &["readonly"]);
-    let own = format!(
-        "/v2/{PROJECT}/graphs/{}/jobs/{}/status",
-        graph_id("graph_a"),
-        stop.id
-    );
+    let own = status_path("graph_a", stop.id);
     assert_eq!(app.get(&own, Some(&token)).await.0, 200);
     let dashed = format!(
         "/v2/{PROJECT}/graphs/{}/jobs/{}/status",
@@ -155,11 +143,7 @@ async fn a_job_is_found_only_under_its_own_project_and_graph() {
     assert_eq!(app.get(&dashed, Some(&token)).await.0, 200);
 
     let cases = [
-        format!(
-            "/v2/{PROJECT}/graphs/{}/jobs/{}/status",
-            graph_id("graph_b"),
-            stop.id
-        ),
+        status_path("graph_b", stop.id),
         format!(
             "/v2/{PROJECT}/graphs/{}/jobs/{}/status",
             graph_id("graph_a"),
