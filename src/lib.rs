@@ -14,7 +14,7 @@ pub mod engine;
 pub mod http;
 pub mod import;
 pub mod metrics;
-pub mod ops;
+pub mod service;
 pub mod storage;
 pub mod store;
 pub mod telemetry;

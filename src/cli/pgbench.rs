@@ -51,7 +51,7 @@ pub fn run(args: &PgbenchScriptArgs) -> anyhow::Result<()> {
             let params: HashMap<String, String> = url::form_urlencoded::parse(raw.as_bytes())
                 .into_owned()
                 .collect();
-            let query = JobQuery::parse(&params)
+            let query = JobQuery::parse(|name| params.get(name).map(String::as_str))
                 .map_err(|e| anyhow::anyhow!("--list-query: {}: {}", e.param, e.rule))?;
             list_pgbench_script(&project, &query)
         }

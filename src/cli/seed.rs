@@ -10,7 +10,8 @@ use uuid::Uuid;
 
 use crate::domain::time::start_of_day;
 use crate::domain::{FileKind, FileStatus, JobId, JobStatus, ProjectId};
-use crate::store::{self, JobFile, NewJob};
+use crate::domain::{JobFile, NewJob};
+use crate::store;
 
 /// Every graph-management job name.
 pub const JOB_NAMES: [&str; 14] = [

@@ -1,30 +1,91 @@
-//! Graphs: names, versions, status codes, and the state machine of operations.
-//!
-//! Policy: one operation in flight per graph. An operation is accepted only from the states
-//! the spec allows and only while no other operation runs, except restart and delete,
-//! which supersede the operation in flight (it is failed first).
+//! Graphs: the graph as recorded, its status codes, names and versions.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
 
-/// GES graph status codes.
-pub mod status {
-    pub const PREPARING: i16 = 100;
-    pub const RUNNING: i16 = 200;
-    pub const UPGRADING: i16 = 201;
-    pub const IMPORTING: i16 = 202;
-    pub const ROLLING_BACK: i16 = 203;
-    pub const EXPORTING: i16 = 204;
-    pub const CLEARING: i16 = 205;
-    pub const RESIZING: i16 = 206;
-    pub const RESIZING_ROLLBACK: i16 = 207;
-    pub const EXPANDING: i16 = 210;
-    pub const EXPANDING_ROLLBACK: i16 = 211;
-    pub const FAULTY: i16 = 300;
-    pub const CREATION_FAILED: i16 = 303;
-    pub const DELETED: i16 = 400;
-    pub const STOPPED: i16 = 900;
-    pub const STOPPING: i16 = 901;
-    pub const STARTING: i16 = 920;
+use super::job::{FileKind, JobStatus};
+
+/// A graph's status: the GES codes of the contract (shown as text, stored as a number).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "i16", into = "i16")]
+pub enum GraphStatus {
+    Preparing,
+    Running,
+    Upgrading,
+    Importing,
+    RollingBack,
+    Exporting,
+    Clearing,
+    Resizing,
+    ResizingRollback,
+    Expanding,
+    ExpandingRollback,
+    Faulty,
+    CreationFailed,
+    Deleted,
+    Stopped,
+    Stopping,
+    Starting,
+}
+
+impl GraphStatus {
+    /// Every status with its code.
+    const CODES: [(GraphStatus, i16); 17] = [
+        (GraphStatus::Preparing, 100),
+        (GraphStatus::Running, 200),
+        (GraphStatus::Upgrading, 201),
+        (GraphStatus::Importing, 202),
+        (GraphStatus::RollingBack, 203),
+        (GraphStatus::Exporting, 204),
+        (GraphStatus::Clearing, 205),
+        (GraphStatus::Resizing, 206),
+        (GraphStatus::ResizingRollback, 207),
+        (GraphStatus::Expanding, 210),
+        (GraphStatus::ExpandingRollback, 211),
+        (GraphStatus::Faulty, 300),
+        (GraphStatus::CreationFailed, 303),
+        (GraphStatus::Deleted, 400),
+        (GraphStatus::Stopped, 900),
+        (GraphStatus::Stopping, 901),
+        (GraphStatus::Starting, 920),
+    ];
+
+    /// Every status.
+    pub fn all() -> impl Iterator<Item = GraphStatus> {
+        GraphStatus::CODES.into_iter().map(|(status, _)| status)
+    }
+
+    /// The GES code, e.g. 200 for running.
+    pub fn code(self) -> i16 {
+        GraphStatus::CODES
+            .iter()
+            .find(|(status, _)| *status == self)
+            .map_or(0, |(_, code)| *code)
+    }
+
+    /// The status of a code.
+    pub fn from_code(code: i16) -> Option<GraphStatus> {
+        GraphStatus::CODES
+            .iter()
+            .find(|(_, c)| *c == code)
+            .map(|(status, _)| *status)
+    }
+}
+
+impl TryFrom<i16> for GraphStatus {
+    type Error = String;
+
+    fn try_from(code: i16) -> Result<Self, Self::Error> {
+        GraphStatus::from_code(code).ok_or_else(|| format!("unknown graph status {code}"))
+    }
+}
+
+impl From<GraphStatus> for i16 {
+    fn from(status: GraphStatus) -> i16 {
+        status.code()
+    }
 }
 
 /// A graph name: starts with a letter; letters, digits and `_`; 4 to 50 characters.
@@ -60,171 +121,97 @@ impl Version {
     }
 }
 
-/// An operation on a graph, with its parameters: the payload of its job.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum Operation {
-    Create,
-    Stop,
-    Start { backup_id: Option<uuid::Uuid> },
-    Restart,
-    Delete { keep_backup: bool },
-    Import { request: serde_json::Value },
-    Export { request: serde_json::Value },
-    Clear { clear_metadata: bool },
-    Upgrade { version: String },
-    Resize { graph_size_type_index: i32 },
-    Expand { replication: i32 },
-    Backup { backup_id: uuid::Uuid },
+/// The version new graphs get.
+pub const DEFAULT_VERSION: &str = "2.3.18";
+
+/// A graph as recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Graph {
+    pub id: Uuid,
+    pub project_id: String,
+    pub name: String,
+    pub status: GraphStatus,
+    pub action_progress: f32,
+    pub data_store_version: String,
+    pub graph_size_type_index: i32,
+    pub replication: i32,
+    pub arch: String,
+    pub vpc_id: Option<String>,
+    pub subnet_id: Option<String>,
+    pub security_group_id: Option<String>,
+    pub tags: Value,
+    /// Fields of the create body that mean nothing here, echoed back.
+    pub extra: Value,
+    pub created: DateTime<Utc>,
+    pub updated: DateTime<Utc>,
+    pub created_by: Option<String>,
+    /// The operation in flight.
+    pub active_job_id: Option<Uuid>,
 }
 
-impl Operation {
-    /// The job's `job_name`.
-    pub fn job_name(&self) -> &'static str {
-        match self {
-            Operation::Create => "CreateGraph",
-            Operation::Stop => "StopGraph",
-            Operation::Start { .. } => "StartGraph",
-            Operation::Restart => "RestartGraph",
-            Operation::Delete { .. } => "DeleteGraph",
-            Operation::Import { .. } => "ImportGraph",
-            Operation::Export { .. } => "ExportGraph",
-            Operation::Clear { .. } => "ClearGraph",
-            Operation::Upgrade { .. } => "UpgradeGraph",
-            Operation::Resize { .. } => "ResizeGraph",
-            Operation::Expand { .. } => "ExpandGraph",
-            Operation::Backup { .. } => "BackupGraph",
-        }
-    }
+/// A graph to create, as checked from the create call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewGraph {
+    pub name: GraphName,
+    /// 0..100.
+    pub graph_size_type_index: i32,
+    /// 1..10.
+    pub replication: i32,
+    pub arch: String,
+    pub vpc_id: Option<String>,
+    pub subnet_id: Option<String>,
+    pub security_group_id: Option<String>,
+    pub tags: Value,
+    /// Fields of the create body that mean nothing here, echoed back.
+    pub extra: Value,
+}
 
-    /// The states this operation may start from.
-    fn allowed_from(&self) -> &'static [i16] {
-        use status::*;
-        match self {
-            Operation::Create => &[],
-            Operation::Stop => &[RUNNING],
-            Operation::Start { .. } => &[STOPPED],
-            Operation::Restart => &[RUNNING, IMPORTING, EXPORTING, CLEARING, FAULTY],
-            Operation::Delete { .. } => &[
-                PREPARING,
-                RUNNING,
-                UPGRADING,
-                IMPORTING,
-                ROLLING_BACK,
-                EXPORTING,
-                CLEARING,
-                RESIZING,
-                RESIZING_ROLLBACK,
-                EXPANDING,
-                EXPANDING_ROLLBACK,
-                FAULTY,
-                CREATION_FAILED,
-                STOPPED,
-                STOPPING,
-                STARTING,
-            ],
-            Operation::Backup { .. } => &[RUNNING, STOPPED],
-            _ => &[RUNNING],
-        }
-    }
-
-    /// Restart and delete supersede the operation in flight.
-    pub fn supersedes(&self) -> bool {
-        matches!(self, Operation::Restart | Operation::Delete { .. })
-    }
-
-    /// The graph's status while the job waits and runs (`None`: unchanged).
-    pub fn status_while_running(&self) -> Option<i16> {
-        use status::*;
-        match self {
-            Operation::Create => Some(PREPARING),
-            Operation::Stop | Operation::Restart => Some(STOPPING),
-            Operation::Start { .. } => Some(STARTING),
-            Operation::Import { .. } => Some(IMPORTING),
-            Operation::Export { .. } => Some(EXPORTING),
-            Operation::Clear { .. } => Some(CLEARING),
-            Operation::Upgrade { .. } => Some(UPGRADING),
-            Operation::Resize { .. } => Some(RESIZING),
-            Operation::Expand { .. } => Some(EXPANDING),
-            Operation::Delete { .. } | Operation::Backup { .. } => None,
-        }
-    }
-
-    /// The graph's status once the job succeeded (`before`: its status when accepted).
-    pub fn status_on_success(&self, before: i16) -> i16 {
-        match self {
-            Operation::Stop => status::STOPPED,
-            Operation::Delete { .. } => status::DELETED,
-            Operation::Backup { .. } => before,
-            _ => status::RUNNING,
-        }
-    }
-
-    /// The graph's status once the job failed (`before`: its status when accepted).
-    pub fn status_on_failure(&self, before: i16) -> i16 {
-        match self {
-            Operation::Create => status::CREATION_FAILED,
-            Operation::Start { .. } => status::STOPPED,
-            Operation::Restart => status::FAULTY,
-            Operation::Delete { .. } | Operation::Backup { .. } => before,
-            _ => status::RUNNING,
+impl Graph {
+    /// A new graph of `project` (status `preparing` until its create job runs).
+    pub fn create(project: &str, spec: NewGraph, creator: &str) -> Graph {
+        let now = Utc::now();
+        Graph {
+            id: Uuid::now_v7(),
+            project_id: project.to_owned(),
+            name: spec.name.as_str().to_owned(),
+            status: GraphStatus::Preparing,
+            action_progress: 0.0,
+            data_store_version: DEFAULT_VERSION.to_owned(),
+            graph_size_type_index: spec.graph_size_type_index,
+            replication: spec.replication,
+            arch: spec.arch,
+            vpc_id: spec.vpc_id,
+            subnet_id: spec.subnet_id,
+            security_group_id: spec.security_group_id,
+            tags: spec.tags,
+            extra: spec.extra,
+            created: now,
+            updated: now,
+            created_by: Some(creator.to_owned()),
+            active_job_id: None,
         }
     }
 }
 
-/// Why an operation is refused in the graph's current state: the GES error code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Refusal(pub &'static str);
-
-/// What is in flight on the graph when an operation arrives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InFlight<'a> {
-    Nothing,
-    Job(&'a str),
+/// A graph with the files its finished imports brought in (the graph object's
+/// `schema_path`, `vertexset_path`, `edgeset_path`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GraphWithImports {
+    pub graph: Graph,
+    pub imports: Vec<ImportedFile>,
 }
 
-/// Decides whether `op` may start on a graph in `current` state with `in_flight`.
-pub fn accept(op: &Operation, current: i16, in_flight: InFlight<'_>) -> Result<(), Refusal> {
-    if let InFlight::Job(name) = in_flight {
-        if name == "DeleteGraph" {
-            return Err(Refusal("GES.7054"));
-        }
-        if !op.supersedes() {
-            return Err(refusal_for(op, current, Some(name)));
-        }
-    }
-    if op.allowed_from().contains(&current) {
-        Ok(())
-    } else {
-        Err(refusal_for(op, current, None))
-    }
-}
-
-fn refusal_for(op: &Operation, current: i16, in_flight: Option<&str>) -> Refusal {
-    use status::*;
-    if in_flight == Some("BackupGraph") {
-        return Refusal("GES.7002");
-    }
-    match current {
-        PREPARING => Refusal("GES.7042"),
-        DELETED => Refusal("GES.7054"),
-        _ if matches!(op, Operation::Start { .. }) => Refusal("GES.7037"),
-        STOPPED | STOPPING => Refusal("GES.7003"),
-        _ => Refusal("GES.7001"),
-    }
-}
-
-/// The payload of a graph-management job.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GraphJobPayload {
-    pub operation: Operation,
-    /// The graph's status when the operation was accepted.
-    pub status_before: i16,
+/// One file of a finished import of a graph.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedFile {
+    pub job_id: Uuid,
+    pub kind: FileKind,
+    pub path: String,
+    pub job_status: JobStatus,
 }
 
 #[cfg(test)]
 mod tests {
-    use super::status::*;
     use super::*;
 
     #[test]
@@ -257,108 +244,12 @@ mod tests {
     }
 
     #[test]
-    fn each_operation_starts_only_from_its_states() {
-        let stop = Operation::Stop;
-        assert_eq!(accept(&stop, RUNNING, InFlight::Nothing), Ok(()));
-        assert_eq!(
-            accept(&stop, STOPPED, InFlight::Nothing),
-            Err(Refusal("GES.7003"))
-        );
-        assert_eq!(
-            accept(&stop, PREPARING, InFlight::Nothing),
-            Err(Refusal("GES.7042"))
-        );
-        assert_eq!(
-            accept(&stop, IMPORTING, InFlight::Nothing),
-            Err(Refusal("GES.7001"))
-        );
-        let start = Operation::Start { backup_id: None };
-        assert_eq!(accept(&start, STOPPED, InFlight::Nothing), Ok(()));
-        assert_eq!(
-            accept(&start, RUNNING, InFlight::Nothing),
-            Err(Refusal("GES.7037"))
-        );
-        assert_eq!(
-            accept(
-                &Operation::Backup {
-                    backup_id: uuid::Uuid::nil()
-                },
-                STOPPED,
-                InFlight::Nothing
-            ),
-            Ok(())
-        );
-        assert_eq!(
-            accept(&Operation::Restart, FAULTY, InFlight::Nothing),
-            Ok(())
-        );
-        assert_eq!(
-            accept(&Operation::Restart, STOPPED, InFlight::Nothing),
-            Err(Refusal("GES.7003"))
-        );
-    }
-
-    #[test]
-    fn one_operation_at_a_time_except_restart_and_delete() {
-        let busy = InFlight::Job("ImportGraph");
-        assert_eq!(
-            accept(
-                &Operation::Clear {
-                    clear_metadata: false
-                },
-                IMPORTING,
-                busy
-            ),
-            Err(Refusal("GES.7001"))
-        );
-        assert_eq!(accept(&Operation::Restart, IMPORTING, busy), Ok(()));
-        assert_eq!(
-            accept(&Operation::Delete { keep_backup: false }, IMPORTING, busy),
-            Ok(())
-        );
-        let backing_up = InFlight::Job("BackupGraph");
-        assert_eq!(
-            accept(&Operation::Stop, RUNNING, backing_up),
-            Err(Refusal("GES.7002"))
-        );
-        let deleting = InFlight::Job("DeleteGraph");
-        assert_eq!(
-            accept(&Operation::Delete { keep_backup: true }, RUNNING, deleting),
-            Err(Refusal("GES.7054"))
-        );
-        assert_eq!(
-            accept(
-                &Operation::Delete { keep_backup: true },
-                DELETED,
-                InFlight::Nothing
-            ),
-            Err(Refusal("GES.7054"))
-        );
-    }
-
-    #[test]
-    fn outcomes_follow_the_transition_table() {
-        assert_eq!(Operation::Stop.status_on_success(RUNNING), STOPPED);
-        assert_eq!(Operation::Stop.status_on_failure(RUNNING), RUNNING);
-        assert_eq!(
-            Operation::Create.status_on_failure(PREPARING),
-            CREATION_FAILED
-        );
-        assert_eq!(Operation::Restart.status_on_failure(RUNNING), FAULTY);
-        assert_eq!(
-            Operation::Backup {
-                backup_id: uuid::Uuid::nil()
-            }
-            .status_on_success(STOPPED),
-            STOPPED
-        );
-        assert_eq!(
-            Operation::Delete { keep_backup: false }.status_on_success(RUNNING),
-            DELETED
-        );
-        assert_eq!(
-            Operation::Delete { keep_backup: false }.status_while_running(),
-            None
-        );
+    fn statuses_round_trip_through_their_codes() {
+        for status in GraphStatus::all() {
+            assert_eq!(GraphStatus::from_code(status.code()), Some(status));
+        }
+        assert_eq!(GraphStatus::Deleted.code(), 400);
+        assert_eq!(GraphStatus::from_code(0), None);
+        assert_eq!(serde_json::to_string(&GraphStatus::Stopped).unwrap(), "900");
     }
 }

@@ -1,9 +1,19 @@
-//! Jobs: ids, statuses and the per-file import results.
+//! Jobs: ids, types, statuses and the per-file import statuses.
 
 use std::fmt;
 use std::str::FromStr;
 
 use uuid::Uuid;
+
+/// The `job_type` of graph operations.
+pub const GRAPH_MANAGEMENT: &str = "GraphManagement";
+/// The `job_type` of jobs that do nothing but succeed (benchmarks, smoke tests).
+pub const NOOP: &str = "Noop";
+/// Job types that the built-in worker pool runs; producers may not use them (a producer's
+/// job would be claimed and run by the built-in engine).
+pub const RESERVED_TYPES: [&str; 2] = [GRAPH_MANAGEMENT, NOOP];
+/// The `job_name` whose jobs always show a `job_detail` (their per-file results).
+pub const IMPORT_GRAPH: &str = "ImportGraph";
 
 /// A job id: a time-ordered UUID, shown as 32 lowercase hex characters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -30,6 +40,13 @@ impl Default for JobId {
 impl fmt::Display for JobId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0.simple())
+    }
+}
+
+/// On the wire: the 32-hex form.
+impl serde::Serialize for JobId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
     }
 }
 
@@ -91,6 +108,13 @@ impl FromStr for JobStatus {
             .into_iter()
             .find(|status| status.as_str() == s)
             .ok_or_else(|| UnknownValue(s.to_owned()))
+    }
+}
+
+/// On the wire: its spelling.
+impl serde::Serialize for JobStatus {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
     }
 }
 

@@ -1,14 +1,32 @@
-//! Domain types: every value that comes from outside is turned into one of these by a
-//! `parse` that says what was wrong, so the rest of the code never re-checks input.
+//! Domain types: the entities (jobs, graphs, backups), their statuses and the state
+//! machine of graph operations, and every value that comes from outside, turned into one of
+//! these by a `parse` or `TryFrom` that says what was wrong, so the rest of the code never
+//! re-checks input; and the one table of error codes ([`code`]).
+//!
+//! Policy: this module imports nothing of ours (no store, engine, http or worker); every
+//! other module may import it.
 
+pub mod backup;
+pub mod code;
 pub mod graph;
 pub mod job;
+pub mod jobs;
+pub mod operation;
+pub mod path;
 pub mod producer;
 pub mod query;
 pub mod time;
+pub mod transfer;
 
-pub use job::{FileKind, FileStatus, JobId, JobStatus};
+pub use backup::{Backup, BackupStatus};
+pub use code::Code;
+pub use graph::{Graph, GraphStatus};
+pub use job::{FileKind, FileStatus, GRAPH_MANAGEMENT, IMPORT_GRAPH, JobId, JobStatus, NOOP};
+pub use jobs::{ClaimedJob, Job, JobFile, JobKey, NewJob, Origin};
+pub use operation::{GraphJobPayload, Operation};
+pub use path::ObjectPath;
 pub use query::{JobFilter, JobQuery, Page, ParamError};
+pub use transfer::{CsvFormat, ExportRequest, ImportRequest, ParallelEdges};
 
 /// A project id: 1 to 64 ASCII letters and digits.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

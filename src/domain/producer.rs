@@ -1,90 +1,28 @@
-//! Requests of the producer API (`/internal/v1/`), parsed and checked: other internal
-//! services enqueue jobs of their own types, run them on their own workers, report them.
+//! The producer API's checked requests: other internal services enqueue jobs of their own
+//! types, run them on their own workers (claim, heartbeat, complete) and report them. The
+//! request bodies are read in `http::requests::producer` and turned into these.
+
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use serde_json::Value;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::ParamError;
 use super::graph::GraphName;
-use super::job::{FileKind, FileStatus, JobStatus};
-use crate::store::JobFile;
+use super::job::{FileKind, FileStatus, JobStatus, RESERVED_TYPES};
+use super::jobs::JobFile;
 
 /// The most jobs one enqueue call may carry.
 pub const MAX_BATCH: usize = 1000;
 /// The most jobs one claim may take.
 pub const MAX_CLAIM: i64 = 100;
+/// The most job types one claim may name.
+pub const MAX_CLAIM_TYPES: usize = 50;
 /// Lease lengths a claim or heartbeat may ask for, in seconds.
 pub const LEASE_SECS: std::ops::RangeInclusive<u64> = 1..=3600;
 /// The lease when none is asked for.
 pub const DEFAULT_LEASE_SECS: u64 = 30;
-
-/// Job types that the built-in worker pool runs; producers may not use them (a producer's
-/// job would be claimed and run by the built-in engine).
-pub const RESERVED_TYPES: [&str; 2] = [
-    crate::store::queue::GRAPH_MANAGEMENT,
-    crate::engine::builtin::NOOP,
-];
-
-/// One job as a producer sends it.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct JobRequest {
-    /// The producer's own job type (not a built-in one: `GraphManagement`, `Noop`).
-    #[schema(pattern = "^[A-Za-z0-9_.:/-]{1,64}$")]
-    pub job_type: String,
-    #[schema(pattern = "^[A-Za-z0-9_.:/-]{1,128}$")]
-    pub job_name: String,
-    /// A graph name of the project, shown as the job's `related_graph`.
-    #[serde(default)]
-    pub related_graph: Option<String>,
-    /// Any JSON, handed to the worker that claims the job.
-    #[serde(default)]
-    pub payload: Value,
-    /// Files shown in the job's `job_detail`.
-    #[serde(default)]
-    pub files: Option<Vec<FileRequest>>,
-    /// Not claimed before this time.
-    #[serde(default)]
-    pub run_after: Option<DateTime<Utc>>,
-    /// 1..100; 3 when absent.
-    #[serde(default)]
-    #[schema(minimum = 1, maximum = 100)]
-    pub max_attempts: Option<i32>,
-    /// -1000..1000, higher first; 0 when absent.
-    #[serde(default)]
-    #[schema(minimum = -1000, maximum = 1000)]
-    pub priority: Option<i32>,
-    /// 1 to 200 bytes; a second enqueue with the same key answers the first job's id.
-    #[serde(default)]
-    pub idempotency_key: Option<String>,
-}
-
-/// One file entry, as in `job_detail`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FileRequest {
-    #[schema(value_type = FileKind)]
-    pub kind: String,
-    #[schema(min_length = 1)]
-    pub path: String,
-    #[serde(default)]
-    pub log: Option<String>,
-    /// `pending` when absent.
-    #[serde(default)]
-    #[schema(value_type = Option<FileStatus>)]
-    pub status: Option<String>,
-    #[serde(default)]
-    pub cause: Option<String>,
-    #[serde(default)]
-    pub total_lines: Option<i64>,
-    #[serde(default)]
-    pub failed_lines: Option<i64>,
-    #[serde(default)]
-    pub successful_lines: Option<i64>,
-}
 
 /// A checked job to enqueue.
 #[derive(Debug, Clone)]
@@ -100,7 +38,35 @@ pub struct NewProducerJob {
     pub idempotency_key: Option<String>,
 }
 
-fn name_like(param: &'static str, raw: &str, max: usize) -> Result<(), ParamError> {
+/// A checked claim.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    pub job_types: Vec<String>,
+    pub max_jobs: i64,
+    pub lease: Duration,
+    pub worker_id: Option<String>,
+}
+
+/// A checked heartbeat.
+#[derive(Debug, Clone)]
+pub struct Beat {
+    pub lease_token: Uuid,
+    pub lease: Duration,
+    pub progress: Option<f32>,
+    pub files: Option<Vec<JobFile>>,
+}
+
+/// A checked report of a job's end.
+#[derive(Debug, Clone)]
+pub struct Completion {
+    pub lease_token: Uuid,
+    pub status: JobStatus,
+    pub fail_reason: Option<String>,
+    pub files: Option<Vec<JobFile>>,
+}
+
+/// `raw` is 1 to `max` ASCII letters, digits or `_ - . : /`.
+pub fn name_like(param: &'static str, raw: &str, max: usize) -> Result<(), ParamError> {
     let ok = !raw.is_empty()
         && raw.chars().count() <= max
         && raw
@@ -128,149 +94,18 @@ pub fn check_job_type(raw: &str) -> Result<(), ParamError> {
     Ok(())
 }
 
-impl JobRequest {
-    /// Checks every field.
-    pub fn check(self) -> Result<NewProducerJob, ParamError> {
-        check_job_type(&self.job_type)?;
-        name_like("job_name", &self.job_name, 128)?;
-        if let Some(graph) = &self.related_graph {
-            GraphName::parse(graph)
-                .ok_or_else(|| ParamError::new("related_graph", "not a graph name"))?;
-        }
-        let max_attempts = self.max_attempts.unwrap_or(3);
-        if !(1..=100).contains(&max_attempts) {
-            return Err(ParamError::new("max_attempts", "must be 1..100"));
-        }
-        let priority = self.priority.unwrap_or(0);
-        if !(-1000..=1000).contains(&priority) {
-            return Err(ParamError::new("priority", "must be -1000..1000"));
-        }
-        if let Some(key) = &self.idempotency_key
-            && (key.is_empty() || key.len() > 200)
-        {
-            return Err(ParamError::new("idempotency_key", "1 to 200 bytes"));
-        }
-        let files = self
-            .files
-            .unwrap_or_default()
-            .into_iter()
-            .map(FileRequest::check)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(NewProducerJob {
-            job_type: self.job_type,
-            job_name: self.job_name,
-            related_graph: self.related_graph,
-            payload: self.payload,
-            files,
-            run_after: self.run_after,
-            max_attempts,
-            priority,
-            idempotency_key: self.idempotency_key,
-        })
-    }
-}
-
-impl FileRequest {
-    /// Checks the kind and status spellings.
-    pub fn check(self) -> Result<JobFile, ParamError> {
-        let kind: FileKind = self
-            .kind
-            .parse()
-            .map_err(|_| ParamError::new("files.kind", "schema, vertex or edge"))?;
-        let status: FileStatus = self
-            .status
-            .as_deref()
-            .unwrap_or("pending")
-            .parse()
-            .map_err(|_| {
-                ParamError::new(
-                    "files.status",
-                    "pending, running, success, failed or partFailed",
-                )
-            })?;
-        if self.path.is_empty() {
-            return Err(ParamError::new("files.path", "must not be empty"));
-        }
-        Ok(JobFile {
-            kind,
-            path: self.path,
-            log: self.log,
-            status,
-            cause: self.cause,
-            total_lines: self.total_lines.unwrap_or(-1),
-            failed_lines: self.failed_lines.unwrap_or(-1),
-            successful_lines: self.successful_lines.unwrap_or(-1),
-        })
-    }
-}
-
-/// `claim`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ClaimRequest {
-    /// 1 to 50 job types to take jobs of.
-    #[schema(min_items = 1, max_items = 50)]
-    pub job_types: Vec<String>,
-    /// 1..100; 1 when absent.
-    #[serde(default)]
-    #[schema(minimum = 1, maximum = 100)]
-    pub max_jobs: Option<i64>,
-    /// The lease, 1..3600 seconds; 30 when absent.
-    #[serde(default)]
-    #[schema(minimum = 1, maximum = 3600)]
-    pub lease_secs: Option<u64>,
-    /// Names the claiming worker in the job's record.
-    #[serde(default)]
-    pub worker_id: Option<String>,
-}
-
-/// `heartbeat`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct HeartbeatRequest {
-    /// The token the claim answered.
-    pub lease_token: Uuid,
-    /// The renewed lease, 1..3600 seconds; 30 when absent.
-    #[serde(default)]
-    #[schema(minimum = 1, maximum = 3600)]
-    pub lease_secs: Option<u64>,
-    /// 0..100 (never goes backwards).
-    #[serde(default)]
-    #[schema(minimum = 0, maximum = 100)]
-    pub progress: Option<f32>,
-    #[serde(default)]
-    pub files: Option<Vec<FileRequest>>,
-}
-
-/// `complete`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CompleteRequest {
-    /// The token the claim answered.
-    pub lease_token: Uuid,
-    #[schema(value_type = FinalStatus)]
-    pub status: String,
-    #[serde(default)]
-    pub fail_reason: Option<String>,
-    #[serde(default)]
-    pub files: Option<Vec<FileRequest>>,
-}
-
-/// The statuses a producer's worker may end a job with.
-// The schema of `CompleteRequest::status`, which `final_status` parses.
-#[derive(Debug, Clone, Copy, ToSchema)]
-#[schema(rename_all = "camelCase")]
-pub enum FinalStatus {
-    Success,
-    PartiallyFailed,
-    Failed,
+/// A related graph's name.
+pub fn check_related_graph(raw: &str) -> Result<(), ParamError> {
+    GraphName::parse(raw)
+        .map(drop)
+        .ok_or_else(|| ParamError::new("related_graph", "not a graph name"))
 }
 
 /// A lease length in range, or the default.
-pub fn lease_secs(raw: Option<u64>) -> Result<u64, ParamError> {
+pub fn lease(raw: Option<u64>) -> Result<Duration, ParamError> {
     let secs = raw.unwrap_or(DEFAULT_LEASE_SECS);
     if LEASE_SECS.contains(&secs) {
-        Ok(secs)
+        Ok(Duration::from_secs(secs))
     } else {
         Err(ParamError::new("lease_secs", "must be 1..3600"))
     }
@@ -289,9 +124,18 @@ pub fn final_status(raw: &str) -> Result<JobStatus, ParamError> {
     }
 }
 
-/// Optional file lists, checked.
-pub fn check_files(files: Option<Vec<FileRequest>>) -> Result<Option<Vec<JobFile>>, ParamError> {
-    files
-        .map(|list| list.into_iter().map(FileRequest::check).collect())
-        .transpose()
+/// A file kind's spelling.
+pub fn file_kind(raw: &str) -> Result<FileKind, ParamError> {
+    raw.parse()
+        .map_err(|_| ParamError::new("files.kind", "schema, vertex or edge"))
+}
+
+/// A file status's spelling (`pending` when absent).
+pub fn file_status(raw: Option<&str>) -> Result<FileStatus, ParamError> {
+    raw.unwrap_or("pending").parse().map_err(|_| {
+        ParamError::new(
+            "files.status",
+            "pending, running, success, failed or partFailed",
+        )
+    })
 }

@@ -1,9 +1,8 @@
 //! The list API's query string: filters and paging, checked once here.
 
-use std::collections::HashMap;
-
 use chrono::NaiveDate;
 
+use super::code::Code;
 use super::job::JobStatus;
 use super::time::parse_date;
 
@@ -12,23 +11,46 @@ pub const DEFAULT_LIMIT: i64 = 10;
 /// Largest page size.
 pub const MAX_LIMIT: i64 = 1000;
 
-/// A query parameter that breaks its rule; becomes a 400 `GES.0001`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid parameter {param}: {rule}")]
+/// A parameter or field that breaks its rule: a 400 naming it, `GES.0001` unless the
+/// contract has a code of its own for the case (a missing field, a bad path, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParamError {
+    pub code: Code,
     pub param: &'static str,
     pub rule: String,
 }
 
 impl ParamError {
-    /// `param` broke `rule`.
+    /// `param` broke `rule` (`GES.0001`).
     pub fn new(param: &'static str, rule: impl Into<String>) -> ParamError {
+        ParamError::with_code(Code::BadParameter, param, rule)
+    }
+
+    /// `param` broke `rule`, answered with `code`.
+    pub fn with_code(code: Code, param: &'static str, rule: impl Into<String>) -> ParamError {
         ParamError {
+            code,
             param,
             rule: rule.into(),
         }
     }
+
+    /// The required `param` is missing (`GES.7049`).
+    pub fn missing(param: &'static str) -> ParamError {
+        ParamError::with_code(Code::MissingField, param, "is required")
+    }
 }
+
+impl std::fmt::Display for ParamError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.code {
+            Code::BadParameter => write!(f, "invalid parameter {}: {}", self.param, self.rule),
+            _ => write!(f, "{} {}", self.param, self.rule),
+        }
+    }
+}
+
+impl std::error::Error for ParamError {}
 
 /// Which jobs of a project to list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -49,13 +71,14 @@ pub struct Page {
 }
 
 impl Page {
-    /// Reads `offset` (integer ≥ 0, default 0) and `limit` (1..=1000, default 10).
-    pub fn parse(params: &HashMap<String, String>) -> Result<Page, ParamError> {
-        let offset = match params.get("offset") {
+    /// Reads `offset` (integer ≥ 0, default 0) and `limit` (1..=1000, default 10), both
+    /// as text (query parameters).
+    pub fn parse(offset: Option<&str>, limit: Option<&str>) -> Result<Page, ParamError> {
+        let offset = match offset {
             None => 0,
             Some(raw) => parse_int("offset", raw, 0, i64::MAX)?,
         };
-        let limit = match params.get("limit") {
+        let limit = match limit {
             None => DEFAULT_LIMIT,
             Some(raw) => parse_int("limit", raw, 1, MAX_LIMIT)?,
         };
@@ -80,11 +103,10 @@ pub struct JobQuery {
 }
 
 impl JobQuery {
-    /// Reads `offset`, `limit`, `status`, `graph_name`, `start_time`, `end_time`; other
-    /// parameters are ignored.
-    pub fn parse(params: &HashMap<String, String>) -> Result<JobQuery, ParamError> {
-        let get = |name: &str| params.get(name).map(String::as_str);
-        let page = Page::parse(params)?;
+    /// Reads `offset`, `limit`, `status`, `graph_name`, `start_time`, `end_time` (`get`
+    /// answers a parameter's text); other parameters are ignored.
+    pub fn parse<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Result<JobQuery, ParamError> {
+        let page = Page::parse(get("offset"), get("limit"))?;
         let status = get("status")
             .map(|raw| {
                 JobStatus::parse_filter(raw).ok_or_else(|| {
@@ -146,11 +168,7 @@ mod tests {
     use super::*;
 
     fn parse(pairs: &[(&str, &str)]) -> Result<JobQuery, ParamError> {
-        let map = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        JobQuery::parse(&map)
+        JobQuery::parse(|name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| *v))
     }
 
     #[test]

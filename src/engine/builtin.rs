@@ -8,13 +8,10 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{Engine, EngineError, EngineFuture, JobContext};
-use crate::domain::graph::{Operation, Version, status};
+use crate::domain::graph::Version;
+use crate::domain::{BackupStatus, GRAPH_MANAGEMENT, GraphStatus, NOOP, Operation};
 use crate::storage::Storage;
 use crate::store::graph_data;
-use crate::store::queue::GRAPH_MANAGEMENT;
-
-/// The `job_type` of jobs that do nothing but succeed.
-pub const NOOP: &str = "Noop";
 
 /// Steps every operation takes (progress moves after each).
 const STEPS: u32 = 4;
@@ -61,6 +58,18 @@ impl BuiltinEngine {
             Operation::Export { request } => {
                 return super::export::run(ctx, self.storage()?, request).await;
             }
+            Operation::ExportBackup {
+                backup_id,
+                export_path,
+            } => {
+                return super::backup::export(ctx, self.storage()?, *backup_id, export_path).await;
+            }
+            Operation::ImportBackup {
+                backup_id,
+                import_path,
+            } => {
+                return super::backup::import(ctx, self.storage()?, *backup_id, import_path).await;
+            }
             _ => {}
         }
         // Refuse early what will be refused at the end.
@@ -75,9 +84,9 @@ impl BuiltinEngine {
             }
             if let Operation::Restart = op {
                 let shown = if step == 1 {
-                    status::STOPPING
+                    GraphStatus::Stopping
                 } else {
-                    status::STARTING
+                    GraphStatus::Starting
                 };
                 if step <= 2 {
                     graph_data::set_status_fenced(
@@ -153,14 +162,15 @@ async fn check(conn: &mut PgConnection, graph_id: Uuid, op: &Operation) -> Resul
                     EngineError::Failed(format!("backup {backup_id} of this graph does not exist"))
                 })?;
             let expected = if matches!(op, Operation::Backup { .. }) {
-                "backing_up"
+                BackupStatus::BackingUp
             } else {
-                "success"
+                BackupStatus::Success
             };
             if backup.status != expected {
                 return Err(EngineError::Failed(format!(
-                    "backup {backup_id} is {} (it must be {expected})",
-                    backup.status
+                    "backup {backup_id} is {} (it must be {})",
+                    backup.status.as_str(),
+                    expected.as_str()
                 )));
             }
         }
@@ -208,9 +218,12 @@ async fn apply(conn: &mut PgConnection, graph_id: Uuid, op: &Operation) -> Resul
             let size = graph_data::copy_into_backup(&mut *conn, graph_id, *backup_id).await?;
             tracing::info!(%graph_id, %backup_id, size, "backup taken");
         }
-        Operation::Import { .. } | Operation::Export { .. } => {
+        Operation::Import { .. }
+        | Operation::Export { .. }
+        | Operation::ExportBackup { .. }
+        | Operation::ImportBackup { .. } => {
             return Err(EngineError::Failed(
-                "import/export is not available yet".to_owned(),
+                "internal error (a transfer reached the step engine)".to_owned(),
             ));
         }
     }

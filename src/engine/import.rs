@@ -6,73 +6,38 @@
 //! committed line: no line is loaded twice and none is lost. Memory is bounded by the batch
 //! size, whatever the file size.
 
-use serde::Deserialize;
-use serde_json::Value;
 use uuid::Uuid;
 
-use super::import_file::{self, FileJob, ParallelEdges};
+use super::import_file::{self, FileJob};
 use super::{EngineError, JobContext};
-use crate::domain::JobStatus;
-use crate::import::{CsvFormat, Schema, job_status};
-use crate::storage::{ObjectPath, Storage, StorageError};
+use crate::domain::{Code, FileKind, FileStatus, ImportRequest, JobStatus, ObjectPath};
+use crate::import::{Schema, job_status};
+use crate::storage::{Storage, StorageError};
 use crate::store::import_data::{self, ImportFile};
-
-/// The body of `import-graph`, as the HTTP layer accepted it.
-#[derive(Debug, Deserialize)]
-struct ImportRequest {
-    schema_path: Option<String>,
-    vertexset_path: Option<String>,
-    edgeset_path: Option<String>,
-    log_dir: Option<String>,
-    delimiter: Option<String>,
-    trim_quote: Option<String>,
-    parallel_edge: Option<ParallelEdgeRequest>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ParallelEdgeRequest {
-    action: Option<String>,
-    ignore_label: Option<bool>,
-}
 
 /// Loads the request's files into the job's graph.
 pub async fn run(
     ctx: &mut JobContext,
     storage: &Storage,
-    request: &Value,
+    request: &ImportRequest,
 ) -> Result<(), EngineError> {
-    let request: ImportRequest = serde_json::from_value(request.clone())
-        .map_err(|e| EngineError::Failed(format!("the import request is invalid: {e}")))?;
     let graph = ctx
         .graph_id()
         .ok_or_else(|| EngineError::Failed("the job names no graph".into()))?;
-    let format = CsvFormat::parse(request.delimiter.as_deref(), request.trim_quote.as_deref())
-        .map_err(EngineError::Failed)?;
-    let files = job_files(ctx, storage, &request).await?;
+    let files = job_files(ctx, storage, request).await?;
     let schema = load_schema(ctx, storage, graph, &files).await?;
-    let log_dir = log_dir(ctx.job_id(), request.log_dir.as_deref(), &files)?;
-    let parallel = ParallelEdges::parse(
-        request
-            .parallel_edge
-            .as_ref()
-            .and_then(|p| p.action.as_deref()),
-        request
-            .parallel_edge
-            .as_ref()
-            .and_then(|p| p.ignore_label)
-            .unwrap_or(true),
-    )?;
-    let data: Vec<&ImportFile> = ["vertex", "edge"]
+    let log_dir = log_dir(ctx.job_id(), request.log_dir.as_ref(), &files)?;
+    let data: Vec<&ImportFile> = [FileKind::Vertex, FileKind::Edge]
         .iter()
         .flat_map(|kind| files.iter().filter(move |f| f.kind == *kind))
         .collect();
     for (index, file) in data.iter().enumerate() {
-        if matches!(file.status.as_str(), "pending" | "running") {
+        if matches!(file.status, FileStatus::Pending | FileStatus::Running) {
             let job = FileJob {
                 graph,
                 schema: &schema,
-                format,
-                parallel,
+                format: request.format,
+                parallel: request.parallel_edges,
                 log_dir: &log_dir,
                 index,
                 of: data.len(),
@@ -94,26 +59,16 @@ async fn job_files(
         return Ok(recorded);
     }
     let mut files = Vec::new();
-    for (kind, path) in [
-        ("schema", &request.schema_path),
-        ("vertex", &request.vertexset_path),
-        ("edge", &request.edgeset_path),
-    ] {
+    let kinds = [FileKind::Schema, FileKind::Vertex, FileKind::Edge];
+    for (kind, (_, path)) in kinds.into_iter().zip(request.paths()) {
         let Some(path) = path else { continue };
-        for file in resolve(storage, path).await? {
-            files.push((kind, file.to_string()));
-        }
+        let found = storage.resolve(path).await.map_err(storage_failure)?;
+        files.extend(found.into_iter().map(|file| (kind, file.to_string())));
     }
     let mut tx = ctx.begin_fenced().await?;
     import_data::add_files(&mut tx, ctx.job_id(), &files).await?;
     tx.commit().await?;
     Ok(import_data::files(ctx.pool(), ctx.job_id()).await?)
-}
-
-/// The files a request path names, or the reason the import fails.
-pub async fn resolve(storage: &Storage, path: &str) -> Result<Vec<ObjectPath>, EngineError> {
-    let object = ObjectPath::parse(path).map_err(storage_failure)?;
-    storage.resolve(&object).await.map_err(storage_failure)
 }
 
 /// A storage error as a job failure (an outage is worth retrying).
@@ -127,6 +82,11 @@ pub fn storage_failure(err: StorageError) -> EngineError {
     }
 }
 
+/// A `GES.7070` failure: the schema cannot be read.
+fn schema_failure(why: impl std::fmt::Display) -> EngineError {
+    EngineError::Failed(format!("{}: {why}", Code::SchemaUnreadable))
+}
+
 /// The schema from `schema_path` (stored with the graph), or the graph's stored one.
 async fn load_schema(
     ctx: &JobContext,
@@ -134,36 +94,42 @@ async fn load_schema(
     graph: Uuid,
     files: &[ImportFile],
 ) -> Result<Schema, EngineError> {
-    let schema_files: Vec<&ImportFile> = files.iter().filter(|f| f.kind == "schema").collect();
+    let schema_files: Vec<&ImportFile> = files
+        .iter()
+        .filter(|f| f.kind == FileKind::Schema)
+        .collect();
     let Some(file) = schema_files.first() else {
         let stored = import_data::graph_schema(ctx.pool(), graph).await?;
-        let xml = stored.ok_or_else(|| {
-            EngineError::Failed("GES.7070: the graph has no schema yet; give schema_path".into())
-        })?;
-        return Schema::parse(&xml)
-            .map_err(|e| EngineError::Failed(format!("GES.7070: stored schema: {e}")));
+        let xml = stored
+            .ok_or_else(|| schema_failure("the graph has no schema yet; give schema_path"))?;
+        return Schema::parse(&xml).map_err(|e| schema_failure(format!("stored schema: {e}")));
     };
     let parsed = read_schema(storage, &file.path).await;
     let mut tx = ctx.begin_fenced().await?;
     let outcome = match &parsed {
         Ok(schema) if schema_files.len() == 1 => {
             import_data::set_graph_schema(&mut *tx, graph, &schema.to_xml()).await?;
-            import_data::update_file(&mut *tx, ctx.job_id(), file, "success", None, None).await?;
+            let done = ImportFile {
+                status: FileStatus::Success,
+                ..(*file).clone()
+            };
+            import_data::update_file(&mut *tx, ctx.job_id(), &done, None, None).await?;
             Ok(())
         }
         Ok(_) => Err("schema_path must name one file".to_owned()),
         Err(why) => Err(why.clone()),
     };
     if let Err(why) = &outcome {
-        import_data::update_file(&mut *tx, ctx.job_id(), file, "failed", Some(why), None).await?;
+        let failed = ImportFile {
+            status: FileStatus::Failed,
+            ..(*file).clone()
+        };
+        import_data::update_file(&mut *tx, ctx.job_id(), &failed, Some(why), None).await?;
     }
     tx.commit().await?;
     match (outcome, parsed) {
         (Ok(()), Ok(schema)) => Ok(schema),
-        (Err(why), _) | (_, Err(why)) => Err(EngineError::Failed(format!(
-            "GES.7070: {}: {why}",
-            file.path
-        ))),
+        (Err(why), _) | (_, Err(why)) => Err(schema_failure(format!("{}: {why}", file.path))),
     }
 }
 
@@ -179,11 +145,11 @@ async fn read_schema(storage: &Storage, path: &str) -> Result<Schema, String> {
 /// folder per job.
 fn log_dir(
     job: Uuid,
-    requested: Option<&str>,
+    requested: Option<&ObjectPath>,
     files: &[ImportFile],
 ) -> Result<ObjectPath, EngineError> {
     let base = match requested {
-        Some(dir) => dir.to_owned(),
+        Some(dir) => dir.to_string(),
         None => {
             let bucket = files
                 .first()
@@ -192,18 +158,21 @@ fn log_dir(
             format!("{bucket}/import-logs")
         }
     };
-    ObjectPath::parse(&format!("{base}/{}", job.simple())).map_err(storage_failure)
+    ObjectPath::parse(&format!("{base}/{}", job.simple()))
+        .map_err(|e| storage_failure(StorageError::BadPath(e.0)))
 }
 
 /// Ends the job from its files' results.
 async fn finish(ctx: &mut JobContext) -> Result<(), EngineError> {
     let files = import_data::files(ctx.pool(), ctx.job_id()).await?;
-    let data: Vec<&ImportFile> = files.iter().filter(|f| f.kind != "schema").collect();
-    let statuses = data.iter().filter_map(|f| f.status.parse().ok());
+    let data: Vec<&ImportFile> = files
+        .iter()
+        .filter(|f| f.kind != FileKind::Schema)
+        .collect();
     let failed_lines: i64 = data.iter().map(|f| f.failed_lines.max(0)).sum();
     let total_lines: i64 = data.iter().map(|f| f.total_lines.max(0)).sum();
     let summary = format!("{failed_lines} of {total_lines} lines rejected; see job_detail");
-    match job_status(false, statuses) {
+    match job_status(false, data.iter().map(|f| f.status)) {
         JobStatus::Success => {
             let tx = ctx.begin_fenced().await?;
             ctx.succeed(tx).await

@@ -1,5 +1,7 @@
 //! One data file of an import: a blocking task reads and validates records, the job's task
-//! commits them in fenced batches, then the file's log and result are written.
+//! commits them in fenced batches, counting them in the import library's [`FileTally`]
+//! (restored from the committed counts when a taken-over import resumes), then the file's
+//! [`RejectLog`] and result (the tally's status and cause) are written.
 
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
@@ -11,39 +13,18 @@ use uuid::Uuid;
 
 use super::import::storage_failure;
 use super::{EngineError, JobContext};
+use crate::domain::{CsvFormat, FileKind, FileStatus, ObjectPath, ParallelEdges};
 use crate::import::{
-    CsvFormat, Edge, End, Records, Rejection, Schema, Vertex, props_to_json, validate_edge,
-    validate_vertex,
+    Edge, End, FileTally, ReasonKind, Records, RejectLog, Rejection, Schema, Vertex, props_to_json,
+    validate_edge, validate_vertex,
 };
-use crate::storage::{ObjectPath, Storage};
+use crate::storage::{Storage, StorageError};
 use crate::store::import_data::{self, EdgeColumns, ImportFile, RejectRow};
 
 /// Records per committed batch.
 const BATCH: usize = 5_000;
 /// Rejected lines read back per page when writing a log.
 const LOG_PAGE: i64 = 10_000;
-
-/// What `parallel_edge` asks for an edge parallel to an existing one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ParallelEdges {
-    Allow,
-    Ignore { ignore_label: bool },
-    Override { ignore_label: bool },
-}
-
-impl ParallelEdges {
-    /// `allow` (default), `ignore` or `override`.
-    pub fn parse(action: Option<&str>, ignore_label: bool) -> Result<ParallelEdges, EngineError> {
-        match action.unwrap_or("allow") {
-            "allow" => Ok(ParallelEdges::Allow),
-            "ignore" => Ok(ParallelEdges::Ignore { ignore_label }),
-            "override" => Ok(ParallelEdges::Override { ignore_label }),
-            other => Err(EngineError::Failed(format!(
-                "parallel_edge.action {other:?} is not allow, ignore or override"
-            ))),
-        }
-    }
-}
 
 /// What a file's import needs to know.
 pub struct FileJob<'a> {
@@ -74,22 +55,15 @@ pub async fn run(
     job: &FileJob<'_>,
     file: &ImportFile,
 ) -> Result<(), EngineError> {
-    let path = ObjectPath::parse(&file.path).map_err(storage_failure)?;
+    let path = ObjectPath::parse(&file.path).map_err(|e| storage_failure(e.into()))?;
     let size = storage.size(&path).await.map_err(storage_failure)?.max(1);
     let reader = storage.reader(&path).await.map_err(storage_failure)?;
-    let mut counts = file.clone();
-    for n in [
-        &mut counts.total_lines,
-        &mut counts.failed_lines,
-        &mut counts.successful_lines,
-    ] {
-        *n = (*n).max(0);
-    }
+    let mut tally = resume(ctx, file).await?;
     let read = Arc::new(AtomicU64::new(0));
     let (sender, mut batches) = mpsc::channel::<Batch>(2);
     let reading = {
         let (schema, format, read) = (job.schema.clone(), job.format, read.clone());
-        let (edges, skip) = (file.kind == "edge", counts.total_lines as u64);
+        let (edges, skip) = (file.kind == FileKind::Edge, tally.total());
         tokio::task::spawn_blocking(move || {
             read_file(
                 Counting {
@@ -107,13 +81,10 @@ pub async fn run(
     while let Some(batch) = batches.recv().await {
         ctx.checkpoint()?;
         let mut tx = ctx.begin_fenced().await?;
-        let rejects = commit(&mut tx, job, batch).await?;
-        let records = rejects.1;
-        counts.total_lines += records as i64;
-        counts.failed_lines += rejects.0.len() as i64;
-        counts.successful_lines = counts.total_lines - counts.failed_lines;
-        import_data::add_rejects(&mut *tx, ctx.job_id(), &counts, &rejects.0).await?;
-        import_data::update_file(&mut *tx, ctx.job_id(), &counts, "running", None, None).await?;
+        let rejects = commit(&mut tx, job, batch, &mut tally).await?;
+        let counts = counted(file, &tally, FileStatus::Running);
+        import_data::add_rejects(&mut *tx, ctx.job_id(), &counts, &rejects).await?;
+        import_data::update_file(&mut *tx, ctx.job_id(), &counts, None, None).await?;
         tx.commit().await?;
         let within = read.load(Ordering::Relaxed) as f32 / size as f32;
         ctx.progress(((job.index as f32 + within.min(1.0)) / job.of as f32 * 100.0).min(99.0));
@@ -122,7 +93,37 @@ pub async fn run(
         .await
         .map_err(|e| EngineError::Failed(format!("reading {}: {e}", file.path)))?
         .map_err(|e| EngineError::Transient(format!("reading {}: {e}", file.path)))?;
-    finish_file(ctx, storage, job, &counts).await
+    finish_file(ctx, storage, job, file, &tally).await
+}
+
+/// The file's tally as committed so far (empty on a first attempt).
+async fn resume(ctx: &JobContext, file: &ImportFile) -> Result<FileTally, EngineError> {
+    if file.total_lines <= 0 {
+        return Ok(FileTally::new());
+    }
+    let summary = import_data::reject_summary(ctx.pool(), ctx.job_id(), file).await?;
+    let mut kinds = Vec::with_capacity(summary.len());
+    for (kind, count, line, reason) in summary {
+        let kind = ReasonKind::parse(&kind).ok_or_else(|| {
+            EngineError::Failed(format!("internal error (stored reason kind {kind:?})"))
+        })?;
+        kinds.push((kind, count as u64, line as u64, reason));
+    }
+    Ok(FileTally::resume(
+        file.successful_lines.max(0) as u64,
+        kinds,
+    ))
+}
+
+/// The file's row with the tally's counts and `status`.
+fn counted(file: &ImportFile, tally: &FileTally, status: FileStatus) -> ImportFile {
+    ImportFile {
+        status,
+        total_lines: tally.total() as i64,
+        failed_lines: tally.failed() as i64,
+        successful_lines: tally.successful() as i64,
+        ..file.clone()
+    }
 }
 
 /// Reads records after the first `skip`, checks them, and sends them in batches.
@@ -166,21 +167,17 @@ fn read_file(
     Ok(())
 }
 
-/// Loads a batch's accepted lines; answers its rejected lines and how many records it held.
+/// Loads a batch's accepted lines and counts every line in `tally`; answers the rejected
+/// lines to record.
 async fn commit(
     conn: &mut sqlx::PgConnection,
     job: &FileJob<'_>,
     batch: Batch,
-) -> Result<(Vec<RejectRow>, usize), EngineError> {
+    tally: &mut FileTally,
+) -> Result<Vec<RejectRow>, EngineError> {
     let records = batch.lines.len();
-    let mut rejects = Vec::new();
-    let mut reject = |line: u64, why: &Rejection| {
-        rejects.push(RejectRow {
-            line: line as i64,
-            reason_kind: why.kind().as_str(),
-            reason: why.to_string(),
-        })
-    };
+    let mut rejected: Vec<(u64, Rejection)> = Vec::new();
+    let mut reject = |line: u64, why: &Rejection| rejected.push((line, why.clone()));
     let mut vertices = Vec::new();
     let mut edges = Vec::new();
     for (line, checked) in batch.lines {
@@ -196,8 +193,21 @@ async fn commit(
     if !edges.is_empty() {
         load_edges(conn, job, edges, &mut reject).await?;
     }
-    rejects.sort_by_key(|r| r.line);
-    Ok((rejects, records))
+    rejected.sort_by_key(|(line, _)| *line);
+    for _ in rejected.len()..records {
+        tally.accept();
+    }
+    Ok(rejected
+        .into_iter()
+        .map(|(line, why)| {
+            tally.reject(line, &why);
+            RejectRow {
+                line: line as i64,
+                reason_kind: why.kind().as_str(),
+                reason: why.to_string(),
+            }
+        })
+        .collect())
 }
 
 async fn load_vertices(
@@ -302,39 +312,36 @@ fn dedupe(edges: Vec<Edge>, ignore_label: bool, keep_last: bool) -> Vec<Edge> {
     out
 }
 
-/// Writes the file's reject log and records its result.
+/// Writes the file's reject log and records its result: the tally's status and cause.
 async fn finish_file(
     ctx: &JobContext,
     storage: &Storage,
     job: &FileJob<'_>,
-    counts: &ImportFile,
+    file: &ImportFile,
+    tally: &FileTally,
 ) -> Result<(), EngineError> {
-    let (status, cause, log) = if counts.failed_lines == 0 {
-        ("success", None, None)
+    let counts = counted(file, tally, tally.status());
+    let log = if tally.failed() == 0 {
+        None
     } else {
         let name = counts.path.rsplit('/').next().unwrap_or("data");
         let log = job
             .log_dir
-            .join(&format!("{}-{}-{name}.log", counts.kind, counts.ordinal))
-            .map_err(storage_failure)?;
-        write_log(ctx, storage, counts, &log).await?;
-        let status = if counts.successful_lines == 0 {
-            "failed"
-        } else {
-            "partFailed"
-        };
-        (
-            status,
-            Some(cause(ctx, counts).await?),
-            Some(log.to_string()),
-        )
+            .join(&format!(
+                "{}-{}-{name}.log",
+                counts.kind.as_str(),
+                counts.ordinal
+            ))
+            .map_err(|e| storage_failure(StorageError::BadPath(e.0)))?;
+        write_log(ctx, storage, &counts, &log).await?;
+        Some(log.to_string())
     };
+    let cause = tally.cause();
     let mut tx = ctx.begin_fenced().await?;
     import_data::update_file(
         &mut *tx,
         ctx.job_id(),
-        counts,
-        status,
+        &counts,
         cause.as_deref(),
         log.as_deref(),
     )
@@ -343,48 +350,34 @@ async fn finish_file(
     Ok(())
 }
 
-/// "N lines rejected: 2 value does not parse (first: line 3: ...), 1 unknown label (...)".
-async fn cause(ctx: &JobContext, counts: &ImportFile) -> Result<String, EngineError> {
-    let kinds = import_data::reject_summary(ctx.pool(), ctx.job_id(), counts).await?;
-    let parts: Vec<String> = kinds
-        .iter()
-        .map(|(kind, n, line, reason)| format!("{n} {kind} (first: line {line}: {reason})"))
-        .collect();
-    Ok(format!(
-        "{} lines rejected: {}",
-        counts.failed_lines,
-        parts.join(", ")
-    ))
-}
-
-/// The rejected lines, `path:line: reason`, paged out of the database into a local file
-/// and uploaded.
+/// The rejected lines, `path:line: reason`, paged out of the database through a
+/// [`RejectLog`] into a local file, and uploaded.
 async fn write_log(
     ctx: &JobContext,
     storage: &Storage,
     counts: &ImportFile,
     log: &ObjectPath,
 ) -> Result<(), EngineError> {
-    use std::io::Write;
+    let failed = |e: std::io::Error| EngineError::Transient(format!("log: {e}"));
     let local = tempfile::NamedTempFile::new()
         .map_err(|e| EngineError::Transient(format!("temporary file: {e}")))?;
-    let mut out = std::io::BufWriter::new(local.as_file());
+    let mut out = RejectLog::new(
+        counts.path.clone(),
+        std::io::BufWriter::new(local.as_file()),
+    );
     let mut after = 0;
     loop {
         let page =
             import_data::rejects_after(ctx.pool(), ctx.job_id(), counts, after, LOG_PAGE).await?;
         for (line, reason) in &page {
-            writeln!(out, "{}:{line}: {reason}", counts.path)
-                .map_err(|e| EngineError::Transient(format!("log: {e}")))?;
+            out.write(*line as u64, reason).map_err(failed)?;
         }
         match page.last() {
             Some((line, _)) if page.len() as i64 == LOG_PAGE => after = *line,
             _ => break,
         }
     }
-    out.flush()
-        .map_err(|e| EngineError::Transient(format!("log: {e}")))?;
-    drop(out);
+    drop(out.finish().map_err(failed)?);
     storage
         .upload(local.path(), log)
         .await

@@ -11,25 +11,29 @@
 //! A long engine (an import, say) commits its work in batches, each in a transaction from
 //! [`JobContext::begin_fenced`] so that a worker whose lease was taken over writes nothing,
 //! calls [`JobContext::progress`] as it goes and [`JobContext::checkpoint`] between batches.
+//! The transactions themselves are the service's ([`crate::service::runs`]).
 
+pub mod backup;
 pub mod builtin;
 pub mod export;
 pub mod import;
 pub mod import_file;
+pub mod spool;
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::PgPool;
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use crate::domain::JobStatus;
-use crate::domain::graph::{GraphJobPayload, Operation};
-use crate::store::queue::{self, ClaimedJob};
-use crate::store::{StoreError, graph_data};
+use crate::domain::{
+    ClaimedJob, GRAPH_MANAGEMENT, GraphJobPayload, GraphStatus, JobStatus, Operation,
+};
+use crate::service::runs::{self, Fenced};
+use crate::store::StoreError;
 
 pub use builtin::BuiltinEngine;
 
@@ -66,7 +70,7 @@ impl From<StoreError> for EngineError {
                 EngineError::Failed("internal error (database)".to_owned())
             }
             StoreError::Duplicate(constraint) => {
-                EngineError::Failed(format!("internal error (duplicate: {constraint})"))
+                EngineError::Failed(format!("internal error (duplicate: {constraint:?})"))
             }
             StoreError::Corrupt(what) => {
                 EngineError::Failed(format!("internal error (stored data: {what})"))
@@ -89,7 +93,7 @@ pub type EngineFuture<'a> = Pin<Box<dyn Future<Output = Result<(), EngineError>>
 pub trait Engine: Send + Sync + 'static {
     /// The `job_type`s this engine runs; the pool claims only these.
     fn job_types(&self) -> Vec<String> {
-        vec![queue::GRAPH_MANAGEMENT.to_owned()]
+        vec![GRAPH_MANAGEMENT.to_owned()]
     }
 
     /// Carries out a graph operation (`job_type` `GraphManagement`).
@@ -143,8 +147,8 @@ pub struct JobContext {
 }
 
 impl JobContext {
-    /// A context for a job claimed with [`queue::claim`], without a heartbeat (the pool
-    /// adds one; tools and tests drive an engine directly with this).
+    /// A context for a claimed job, without a heartbeat (the pool adds one; tools and tests
+    /// drive an engine directly with this).
     pub fn new(pool: PgPool, job: ClaimedJob) -> JobContext {
         let graph_job = serde_json::from_value(job.payload.clone()).ok();
         let lease = LeaseState::new(job.cancel_requested);
@@ -173,7 +177,7 @@ impl JobContext {
 
     /// The job's id.
     pub fn job_id(&self) -> Uuid {
-        self.job.id
+        self.job.job_id.0
     }
 
     /// The graph the job operates on, if any.
@@ -187,7 +191,7 @@ impl JobContext {
     }
 
     /// The graph's status when the operation was accepted (graph operations only).
-    pub fn status_before(&self) -> Option<i16> {
+    pub fn status_before(&self) -> Option<GraphStatus> {
         self.graph_job.as_ref().map(|g| g.status_before)
     }
 
@@ -225,21 +229,20 @@ impl JobContext {
 
     /// A transaction in which the job's graph (first) and the job are locked, provided the
     /// lease is still ours: whatever it writes is committed only by the lease holder.
-    pub async fn begin_fenced(&self) -> Result<Transaction<'static, Postgres>, EngineError> {
-        let mut tx = self.pool.begin().await?;
-        if queue::lock_leased(&mut tx, self.job.id, self.job.lease_token).await? {
-            Ok(tx)
-        } else {
-            tx.rollback().await.ok();
-            self.lease.mark_lost();
-            Err(EngineError::LeaseLost)
+    pub async fn begin_fenced(&self) -> Result<Fenced, EngineError> {
+        match Fenced::begin(&self.pool, self.job_id(), self.job.lease_token).await? {
+            Some(fenced) => Ok(fenced),
+            None => {
+                self.lease.mark_lost();
+                Err(EngineError::LeaseLost)
+            }
         }
     }
 
     /// Commits `tx` (from [`begin_fenced`](Self::begin_fenced), holding the operation's
     /// final effects) together with the job's success and, for a graph operation, the
     /// graph's status after success, no action progress and no operation in flight.
-    pub async fn succeed(&mut self, tx: Transaction<'static, Postgres>) -> Result<(), EngineError> {
+    pub async fn succeed(&mut self, tx: Fenced) -> Result<(), EngineError> {
         self.end_well(tx, JobStatus::Success, None).await
     }
 
@@ -247,7 +250,7 @@ impl JobContext {
     /// as its `fail_reason` (an import some of whose lines were rejected).
     pub async fn succeed_partially(
         &mut self,
-        tx: Transaction<'static, Postgres>,
+        tx: Fenced,
         summary: &str,
     ) -> Result<(), EngineError> {
         self.end_well(tx, JobStatus::PartiallyFailed, Some(summary))
@@ -256,26 +259,24 @@ impl JobContext {
 
     async fn end_well(
         &mut self,
-        mut tx: Transaction<'static, Postgres>,
+        tx: Fenced,
         status: JobStatus,
         reason: Option<&str>,
     ) -> Result<(), EngineError> {
-        if let (Some(graph_id), Some(graph_job)) = (self.job.graph_id, &self.graph_job) {
-            let status = graph_job
-                .operation
-                .status_on_success(graph_job.status_before);
-            graph_data::settle(&mut *tx, graph_id, self.job.id, status).await?;
-        }
-        // The job's status change last, just before the commit: it locks the project's
-        // job_day_counts rows, which every job's status change of the project waits for.
-        let done =
-            queue::finish(&mut *tx, self.job.id, self.job.lease_token, status, reason).await?;
+        let graph = self.job.graph_id.zip(self.graph_job.as_ref());
+        let done = runs::succeed(
+            tx,
+            self.job_id(),
+            self.job.lease_token,
+            graph,
+            status,
+            reason,
+        )
+        .await?;
         if !done {
-            tx.rollback().await.ok();
             self.lease.mark_lost();
             return Err(EngineError::LeaseLost);
         }
-        tx.commit().await?;
         self.ended = Some(status);
         Ok(())
     }

@@ -1,19 +1,24 @@
-//! Backups: list (all of a project, or of one graph) and delete. Adding one is an
-//! operation (`POST .../backups`, in graph_ops).
+//! Backups: list (all of a project, or of one graph) and delete. Taking, exporting and
+//! importing one are operations (in graph_ops).
 
 use actix_web::{HttpResponse, delete, get, web};
 use sqlx::PgPool;
-use uuid::Uuid;
 
+use super::common::{backup_id, graph_id};
 use super::error::{ApiError, ErrorBody};
-use super::extract::QueryMap;
+use super::extract::{Authorized, Operator, Query, Reader};
 use super::graph_view::{BackupListView, BackupView, Empty};
-use super::graphs::{authorize, graph_id};
 use super::openapi::errors as err;
-use super::openapi::params::{BackupPath, GraphPath, PageParams, ProjectPath};
-use crate::auth::{Action, Caller};
-use crate::domain::{Page, ProjectId};
-use crate::store::{self, StoreError};
+use super::requests::params::{BackupPath, GraphPath, PageParams, ProjectPath};
+use crate::domain::{Backup, Page};
+use crate::service::backups;
+
+fn listed(total: i64, backups: &[Backup]) -> HttpResponse {
+    HttpResponse::Ok().json(BackupListView {
+        backup_count: total,
+        backup_list: backups.iter().map(BackupView::from).collect(),
+    })
+}
 
 /// `GET /v2/{project_id}/graphs/backups`
 #[utoipa::path(
@@ -30,13 +35,13 @@ use crate::store::{self, StoreError};
 )]
 #[get("/v2/{project_id}/graphs/backups")]
 pub async fn list_all_backups(
-    caller: Caller,
-    path: web::Path<String>,
-    query: QueryMap,
+    auth: Authorized<Reader>,
+    query: Query<PageParams>,
     pool: web::Data<PgPool>,
 ) -> Result<HttpResponse, ApiError> {
-    let project = authorize(&caller, &path, Action::Read)?;
-    list(&pool, &project, None, &query).await
+    let page = Page::try_from(query.0)?;
+    let (total, list) = backups::list_backups(&pool, &auth.project, None, page).await?;
+    Ok(listed(total, &list))
 }
 
 /// `GET /v2/{project_id}/graphs/{graph_id}/backups`
@@ -55,34 +60,15 @@ pub async fn list_all_backups(
 )]
 #[get("/v2/{project_id}/graphs/{graph_id}/backups")]
 pub async fn list_graph_backups(
-    caller: Caller,
-    path: web::Path<(String, String)>,
-    query: QueryMap,
+    auth: Authorized<Reader>,
+    path: web::Path<GraphPath>,
+    query: Query<PageParams>,
     pool: web::Data<PgPool>,
 ) -> Result<HttpResponse, ApiError> {
-    let (project, graph) = path.into_inner();
-    let project = authorize(&caller, &project, Action::Read)?;
-    let graph = graph_id(&graph)?;
-    store::graphs::find_graph(pool.get_ref(), &project, graph)
-        .await?
-        .ok_or_else(ApiError::graph_not_found)?;
-    list(&pool, &project, Some(graph), &query).await
-}
-
-async fn list(
-    pool: &PgPool,
-    project: &ProjectId,
-    graph: Option<Uuid>,
-    query: &QueryMap,
-) -> Result<HttpResponse, ApiError> {
-    let page = Page::parse(&query.0)?;
-    let mut conn = pool.acquire().await.map_err(StoreError::from)?;
-    let (total, backups) =
-        store::backups::list_backups(&mut conn, project, graph, page.offset, page.limit).await?;
-    Ok(HttpResponse::Ok().json(BackupListView {
-        backup_count: total,
-        backup_list: backups.iter().map(BackupView::from).collect(),
-    }))
+    let graph = graph_id(&path.graph_id)?;
+    let page = Page::try_from(query.0)?;
+    let (total, list) = backups::list_backups(&pool, &auth.project, Some(graph), page).await?;
+    Ok(listed(total, &list))
 }
 
 /// `DELETE /v2/{project_id}/graphs/{graph_id}/backups/{backup_id}`
@@ -92,7 +78,7 @@ async fn list(
     tag = "backups",
     summary = "Delete a backup",
     description = "Needs an `operator` token.",
-    params(ProjectPath, GraphPath, BackupPath),
+    params(ProjectPath, BackupPath),
     responses(
         (status = 200, description = "The backup is deleted.", body = Empty),
         (status = 400, description = err::BAD_PARAMETER, body = ErrorBody),
@@ -102,30 +88,12 @@ async fn list(
 )]
 #[delete("/v2/{project_id}/graphs/{graph_id}/backups/{backup_id}")]
 pub async fn delete_backup(
-    caller: Caller,
-    path: web::Path<(String, String, String)>,
+    auth: Authorized<Operator>,
+    path: web::Path<BackupPath>,
     pool: web::Data<PgPool>,
 ) -> Result<HttpResponse, ApiError> {
-    let (project, graph, backup) = path.into_inner();
-    let project = authorize(&caller, &project, Action::Operate)?;
-    let not_found = || {
-        ApiError::new(
-            actix_web::http::StatusCode::NOT_FOUND,
-            "GES.7000",
-            "the backup does not exist",
-        )
-    };
-    let backup = Uuid::try_parse(&backup).map_err(|_| not_found())?;
-    let found = store::backups::find_backup(pool.get_ref(), &project, graph_id(&graph)?, backup)
-        .await?
-        .ok_or_else(not_found)?;
-    if found.status == "backing_up" {
-        return Err(ApiError::new(
-            actix_web::http::StatusCode::CONFLICT,
-            "GES.7002",
-            "the backup is still running",
-        ));
-    }
-    store::backups::delete_backup(pool.get_ref(), backup).await?;
+    let backup = backup_id(&path.backup_id)?;
+    let graph = graph_id(&path.graph_id)?;
+    backups::delete_backup(&pool, &auth.project, graph, backup).await?;
     Ok(HttpResponse::Ok().json(Empty {}))
 }

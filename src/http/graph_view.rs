@@ -1,51 +1,130 @@
 //! The graph and backup objects of the GES API, and the answers that carry them, as JSON.
 
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
+use crate::domain::graph::{GraphWithImports, ImportedFile};
 use crate::domain::time::format_time;
-use crate::store::backups::Backup;
-use crate::store::graphs::{Graph, ImportedFile};
+use crate::domain::{Backup, BackupStatus, FileKind, JobStatus};
 
-/// `{"graph": {...}}` fields of one graph; cloud-only create fields are echoed back.
-pub fn graph_json(graph: &Graph, imports: &[ImportedFile]) -> Value {
-    let mut object = match &graph.extra {
-        Value::Object(extra) => extra.clone(),
-        _ => Map::new(),
-    };
-    let of_kind = |kind: &str| -> Value {
-        imports
-            .iter()
-            .filter(|f| f.kind == kind)
-            .map(|f| json!({"job_id": f.job_id.simple().to_string(), "path": f.path, "status": f.job_status}))
-            .collect::<Vec<_>>()
-            .into()
-    };
-    let fields = json!({
-        "id": graph.id.simple().to_string(),
-        "name": graph.name,
-        "status": graph.status.to_string(),
-        "action_progress": format!("{}", graph.action_progress.round()),
-        "data_store_version": graph.data_store_version,
-        "graph_size_type_index": graph.graph_size_type_index.to_string(),
-        "replication": graph.replication,
-        "arch": graph.arch,
-        "vpc_id": graph.vpc_id,
-        "subnet_id": graph.subnet_id,
-        "security_group_id": graph.security_group_id,
-        "tags": graph.tags,
-        "created": format_time(graph.created),
-        "updated": format_time(graph.updated),
-        "created_by": graph.created_by,
-        "schema_path": of_kind("schema"),
-        "edgeset_path": of_kind("edge"),
-        "vertexset_path": of_kind("vertex"),
-    });
-    if let Value::Object(fields) = fields {
-        object.extend(fields);
+/// A graph. Fields the create body carried beyond these are echoed back as they came.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Graph)]
+pub struct GraphView {
+    /// 32 lowercase hex characters.
+    pub id: String,
+    pub name: String,
+    /// The GES status code as text: 100 preparing, 200 running, 201 upgrading, 202
+    /// importing, 203 rolling back, 204 exporting, 205 clearing, 206 resizing, 207 resize
+    /// rollback, 210 expanding, 211 expand rollback, 300 faulty, 303 creation failed, 400
+    /// deleted, 900 stopped, 901 stopping, 920 starting.
+    #[schema(example = "200")]
+    pub status: String,
+    /// Progress of the operation in flight, 0 to 100, as text.
+    pub action_progress: String,
+    pub data_store_version: String,
+    /// As text.
+    pub graph_size_type_index: String,
+    pub replication: i32,
+    pub arch: String,
+    pub vpc_id: Option<String>,
+    pub subnet_id: Option<String>,
+    pub security_group_id: Option<String>,
+    /// As given at creation (`[]` when none).
+    pub tags: Value,
+    /// `yyyy-MM-ddTHH:mm:ss` (UTC).
+    pub created: String,
+    pub updated: String,
+    pub created_by: Option<String>,
+    pub schema_path: Vec<ImportedFileView>,
+    pub edgeset_path: Vec<ImportedFileView>,
+    pub vertexset_path: Vec<ImportedFileView>,
+    /// Other fields of the create body, echoed back.
+    #[serde(flatten)]
+    #[schema(value_type = std::collections::HashMap<String, Value>)]
+    pub extra: Map<String, Value>,
+}
+
+/// One file an import job brought into the graph.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ImportedFile)]
+pub struct ImportedFileView {
+    /// The import job.
+    pub job_id: String,
+    pub path: String,
+    /// The import job's status.
+    pub status: JobStatus,
+}
+
+/// The names of [`GraphView`]'s own fields: an echoed create field never hides one.
+const OWN_FIELDS: [&str; 18] = [
+    "id",
+    "name",
+    "status",
+    "action_progress",
+    "data_store_version",
+    "graph_size_type_index",
+    "replication",
+    "arch",
+    "vpc_id",
+    "subnet_id",
+    "security_group_id",
+    "tags",
+    "created",
+    "updated",
+    "created_by",
+    "schema_path",
+    "edgeset_path",
+    "vertexset_path",
+];
+
+impl From<GraphWithImports> for GraphView {
+    fn from(GraphWithImports { graph, imports }: GraphWithImports) -> Self {
+        let of_kind = |kind: FileKind| -> Vec<ImportedFileView> {
+            imports
+                .iter()
+                .filter(|f| f.kind == kind)
+                .map(ImportedFileView::from)
+                .collect()
+        };
+        let mut extra = match graph.extra {
+            Value::Object(extra) => extra,
+            _ => Map::new(),
+        };
+        extra.retain(|key, _| !OWN_FIELDS.contains(&key.as_str()));
+        GraphView {
+            id: graph.id.simple().to_string(),
+            status: graph.status.code().to_string(),
+            action_progress: format!("{}", graph.action_progress.round()),
+            graph_size_type_index: graph.graph_size_type_index.to_string(),
+            created: format_time(graph.created),
+            updated: format_time(graph.updated),
+            schema_path: of_kind(FileKind::Schema),
+            edgeset_path: of_kind(FileKind::Edge),
+            vertexset_path: of_kind(FileKind::Vertex),
+            name: graph.name,
+            data_store_version: graph.data_store_version,
+            replication: graph.replication,
+            arch: graph.arch,
+            vpc_id: graph.vpc_id,
+            subnet_id: graph.subnet_id,
+            security_group_id: graph.security_group_id,
+            tags: graph.tags,
+            created_by: graph.created_by,
+            extra,
+        }
     }
-    Value::Object(object)
+}
+
+impl From<&ImportedFile> for ImportedFileView {
+    fn from(file: &ImportedFile) -> Self {
+        ImportedFileView {
+            job_id: file.job_id.simple().to_string(),
+            path: file.path.clone(),
+            status: file.job_status,
+        }
+    }
 }
 
 /// One backup on the wire.
@@ -63,8 +142,7 @@ pub struct BackupView {
     pub graph_size_type_index: String,
     pub data_store_version: String,
     pub arch: String,
-    /// `backing_up`, `success` or `failed`.
-    pub status: String,
+    pub status: BackupStatus,
     /// `yyyy-MM-ddTHH:mm:ss` (UTC).
     pub start_time: String,
     pub end_time: Option<String>,
@@ -87,11 +165,11 @@ impl From<&Backup> for BackupView {
             backup_method: backup.backup_method.clone(),
             graph_id: backup.graph_id.simple().to_string(),
             graph_name: backup.graph_name.clone(),
-            graph_status: backup.graph_status.to_string(),
+            graph_status: backup.graph_status.code().to_string(),
             graph_size_type_index: backup.graph_size_type_index.to_string(),
             data_store_version: backup.data_store_version.clone(),
             arch: backup.arch.clone(),
-            status: backup.status.clone(),
+            status: backup.status,
             start_time: format_time(backup.start_time),
             end_time: backup.end_time.map(format_time),
             start_timestamp: millis(backup.start_time),
@@ -120,18 +198,14 @@ pub struct BackupListView {
 pub struct GraphListView {
     /// Graphs over all pages.
     pub graph_count: i64,
-    // Built by `graph_json`.
-    #[schema(value_type = Vec<GraphSchema>)]
-    pub graphs: Vec<Value>,
+    pub graphs: Vec<GraphView>,
 }
 
 /// The show-graph answer.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = GraphDetail)]
 pub struct GraphDetailView {
-    // Built by `graph_json`.
-    #[schema(value_type = GraphSchema)]
-    pub graph: Value,
+    pub graph: GraphView,
 }
 
 /// The create-graph answer.
@@ -154,55 +228,3 @@ pub struct JobAccepted {
 /// An empty object, `{}`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Empty {}
-
-/// A graph. Fields the create body carried beyond these are echoed back as they came.
-// The schema of `graph_json`'s object, which is built as JSON.
-#[derive(ToSchema)]
-#[schema(as = Graph)]
-#[allow(dead_code)]
-pub struct GraphSchema {
-    /// 32 lowercase hex characters.
-    id: String,
-    name: String,
-    /// The GES status code as text: 100 preparing, 200 running, 201 upgrading, 202
-    /// importing, 203 rolling back, 204 exporting, 205 clearing, 206 resizing, 207 resize
-    /// rollback, 210 expanding, 211 expand rollback, 300 faulty, 303 creation failed, 400
-    /// deleted, 900 stopped, 901 stopping, 920 starting.
-    #[schema(example = "200")]
-    status: String,
-    /// Progress of the operation in flight, 0 to 100, as text.
-    action_progress: String,
-    data_store_version: String,
-    /// As text.
-    graph_size_type_index: String,
-    replication: i32,
-    arch: String,
-    vpc_id: Option<String>,
-    subnet_id: Option<String>,
-    security_group_id: Option<String>,
-    /// As given at creation (`[]` when none).
-    tags: Value,
-    /// `yyyy-MM-ddTHH:mm:ss` (UTC).
-    created: String,
-    updated: String,
-    created_by: Option<String>,
-    schema_path: Vec<ImportedFileSchema>,
-    edgeset_path: Vec<ImportedFileSchema>,
-    vertexset_path: Vec<ImportedFileSchema>,
-    /// Other fields of the create body, echoed back.
-    #[serde(flatten)]
-    extra: std::collections::HashMap<String, Value>,
-}
-
-/// One file an import job brought into the graph.
-#[derive(ToSchema)]
-#[schema(as = ImportedFile)]
-#[allow(dead_code)]
-pub struct ImportedFileSchema {
-    /// The import job.
-    job_id: String,
-    path: String,
-    /// The import job's status.
-    #[schema(value_type = crate::domain::JobStatus)]
-    status: String,
-}

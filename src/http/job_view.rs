@@ -5,7 +5,7 @@ use utoipa::ToSchema;
 
 use crate::domain::FileKind;
 use crate::domain::time::format_time;
-use crate::store::{Job, JobFile};
+use crate::domain::{Job, JobFile};
 
 /// A job on the wire.
 #[derive(Debug, Serialize, ToSchema)]

@@ -1,18 +1,20 @@
-//! The job-center read API: list a project's jobs, show one job.
+//! Jobs of a project: list, show one, cancel, retry.
 
-use actix_web::{HttpResponse, get, web};
-use uuid::Uuid;
+use actix_web::{HttpResponse, get, post, web};
+use sqlx::PgPool;
 
+use super::common::{graph_id, job_id};
 use super::error::{ApiError, ErrorBody};
-use super::extract::QueryMap;
+use super::extract::{Authorized, Operator, Query, Reader};
 use super::job_view::{JobListView, JobView};
 use super::openapi::errors as err;
-use super::openapi::params::{GraphPath, JobListParams, JobPath, ProjectPath};
-use crate::auth::{Action, Caller};
+use super::producer_view::{CancelAnswer, CancelResult, Retried};
+use super::requests::params::{GraphJobPath, GraphPath, JobListParams, JobPath, ProjectPath};
 use crate::db::LocalPool;
-use crate::domain::{JobId, JobQuery, ProjectId};
-use crate::store;
-use crate::store::jobs::JobKey;
+use crate::domain::{JobKey, JobQuery};
+use crate::metrics::Metrics;
+use crate::service::jobs::{self, Cancelled};
+use crate::storage::Storage;
 use crate::store::status_reads::StatusReader;
 
 /// The job list's connections of an HTTP worker thread.
@@ -33,18 +35,12 @@ pub struct ListPool(pub LocalPool);
 )]
 #[get("/v2/{project_id}/graphs/jobs")]
 pub async fn list_jobs(
-    caller: Caller,
-    path: web::Path<String>,
-    query: QueryMap,
+    auth: Authorized<Reader>,
+    query: Query<JobListParams>,
     pool: web::Data<ListPool>,
 ) -> Result<HttpResponse, ApiError> {
-    let project = ProjectId::parse(&path)?;
-    caller.authorize(&project, Action::Read)?;
-    let query = JobQuery::parse(&query.0)?;
-    let page = pool
-        .0
-        .read(async |conn| store::list::list_jobs(conn, &project, &query).await)
-        .await?;
+    let query = JobQuery::try_from(query.0)?;
+    let page = jobs::list_jobs(&pool.0, &auth.project, &query).await?;
     Ok(HttpResponse::Ok().json(JobListView {
         job_count: page.total,
         job_list: page.jobs.into_iter().map(JobView::from).collect(),
@@ -67,24 +63,84 @@ pub async fn list_jobs(
 )]
 #[get("/v2/{project_id}/graphs/{graph_id}/jobs/{job_id}/status")]
 pub async fn show_job(
-    caller: Caller,
-    path: web::Path<(String, String, String)>,
+    auth: Authorized<Reader>,
+    path: web::Path<GraphJobPath>,
     reader: web::Data<StatusReader>,
 ) -> Result<HttpResponse, ApiError> {
-    let (project, graph_id, job_id) = path.into_inner();
-    let project = ProjectId::parse(&project)?;
-    caller.authorize(&project, Action::Read)?;
-    let (Ok(graph_id), Some(job_id)) = (Uuid::try_parse(&graph_id), JobId::parse(&job_id)) else {
-        return Err(ApiError::job_not_found());
+    let (Ok(graph_id), Ok(id)) = (graph_id(&path.graph_id), job_id(&path.job_id)) else {
+        return Err(crate::domain::Code::JobNotFound.into());
     };
     let key = JobKey {
-        project,
+        project: auth.project,
         graph_id,
-        id: job_id,
+        id,
     };
-    let job = reader
-        .find(key)
-        .await?
-        .ok_or_else(ApiError::job_not_found)?;
+    let job = jobs::show_job(&reader, key).await?;
     Ok(HttpResponse::Ok().json(JobView::from(job)))
+}
+
+/// `POST /v2/{project_id}/graphs/jobs/{job_id}/cancel` (operator): a pending job ends
+/// `failed` (`cancelled`); a running one is asked to stop; an ended one is a 409.
+#[utoipa::path(
+    post,
+    path = "/v2/{project_id}/graphs/jobs/{job_id}/cancel",
+    tag = "jobs",
+    summary = "Cancel a job",
+    description = "A pending job ends `failed` (`cancelled`); a running one is asked to stop. Needs an `operator` token.",
+    params(ProjectPath, JobPath),
+    responses(
+        (status = 200, description = "The job is cancelled, or asked to stop.", body = CancelAnswer),
+        (status = 400, description = err::BAD_PARAMETER, body = ErrorBody),
+        (status = 404, description = err::JOB_NOT_FOUND, body = ErrorBody),
+        (status = 409, description = err::CANCEL_ENDED, body = ErrorBody),
+    )
+)]
+#[post("/v2/{project_id}/graphs/jobs/{job_id}/cancel")]
+pub async fn cancel(
+    auth: Authorized<Operator>,
+    path: web::Path<JobPath>,
+    pool: web::Data<PgPool>,
+) -> Result<HttpResponse, ApiError> {
+    let id = job_id(&path.job_id)?;
+    let result = match jobs::cancel(&pool, &auth.project, id.0).await? {
+        Cancelled::Cancelled => CancelResult::Cancelled,
+        Cancelled::Requested => CancelResult::CancelRequested,
+    };
+    Ok(HttpResponse::Ok().json(CancelAnswer {
+        job_id: id.to_string(),
+        result,
+    }))
+}
+
+/// `POST /v2/{project_id}/graphs/jobs/{job_id}/retry` (operator): a failed job again, as a
+/// new job with `retry_of` the old one.
+#[utoipa::path(
+    post,
+    path = "/v2/{project_id}/graphs/jobs/{job_id}/retry",
+    tag = "jobs",
+    summary = "Retry a failed job",
+    description = "Queues the job again as a new job with `retry_of` the old one; a graph operation goes through the graph's state checks. Needs an `operator` token.",
+    params(ProjectPath, JobPath),
+    responses(
+        (status = 200, description = "The new job is queued.", body = Retried),
+        (status = 400, description = err::BAD_PARAMETER, body = ErrorBody),
+        (status = 404, description = err::RETRY_NOT_FOUND, body = ErrorBody),
+        (status = 409, description = err::RETRY_REFUSED, body = ErrorBody),
+    )
+)]
+#[post("/v2/{project_id}/graphs/jobs/{job_id}/retry")]
+pub async fn retry(
+    auth: Authorized<Operator>,
+    path: web::Path<JobPath>,
+    pool: web::Data<PgPool>,
+    storage: web::Data<Storage>,
+    metrics: web::Data<Metrics>,
+) -> Result<HttpResponse, ApiError> {
+    let id = job_id(&path.job_id)?;
+    let retried = jobs::retry(&pool, &storage, &auth.project, id.0, &auth.origin()).await?;
+    metrics.job_accepted(&retried.job_name);
+    Ok(HttpResponse::Ok().json(Retried {
+        job_id: retried.id.to_string(),
+        retry_of: id.to_string(),
+    }))
 }

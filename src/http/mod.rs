@@ -1,7 +1,8 @@
-//! The HTTP API: routes, extractors, and the mapping of errors to the contract.
+//! The HTTP API: routes, extractors, request bodies, views, and the one mapping of errors
+//! to the contract. Handlers extract, call one service function, and map its answer.
 
 pub mod backups;
-pub mod body;
+pub mod common;
 pub mod error;
 pub mod extract;
 pub mod graph_ops;
@@ -14,10 +15,13 @@ pub mod openapi;
 pub mod producer;
 pub mod producer_view;
 pub mod request_id;
+pub mod requests;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
 pub use error::ApiError;
+
+use crate::domain::Code;
 
 /// Registers every route of the API.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -30,9 +34,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(jobs::list_jobs)
         .service(backups::list_all_backups)
         .service(jobs::show_job)
-        // Job actions before {graph_id}/{action}, which would take "jobs" for a graph id.
-        .service(producer::cancel)
-        .service(producer::retry)
+        .service(jobs::cancel)
+        .service(jobs::retry)
         .service(producer::enqueue)
         .service(producer::claim)
         .service(producer::heartbeat)
@@ -43,26 +46,30 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(graphs::delete_graph)
         .service(backups::list_graph_backups)
         .service(backups::delete_backup)
-        .service(graph_ops::graph_action);
+        .service(graph_ops::stop)
+        .service(graph_ops::start)
+        .service(graph_ops::restart)
+        .service(graph_ops::clear_graph)
+        .service(graph_ops::upgrade)
+        .service(graph_ops::resize)
+        .service(graph_ops::expand)
+        .service(graph_ops::import_graph)
+        .service(graph_ops::export_graph)
+        .service(graph_ops::backup)
+        .service(graph_ops::export_backup)
+        .service(graph_ops::import_backup);
 }
 
-/// JSON, path and query extraction failures answer in the contract's shape.
+/// Path extraction failures answer in the contract's shape (bodies and query strings are
+/// read by [`extract::JsonBody`] and [`extract::Query`]).
 pub fn configure_extractors(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(web::JsonConfig::default().error_handler(|err, _req| {
-        ApiError::new(
-            actix_web::http::StatusCode::BAD_REQUEST,
-            "GES.7016",
-            format!("the body is not valid JSON: {err}"),
-        )
-        .into()
-    }))
-    .app_data(
+    cfg.app_data(
         web::PathConfig::default()
-            .error_handler(|err, _req| ApiError::bad_parameter(err.to_string()).into()),
+            .error_handler(|err, _req| ApiError::new(Code::BadParameter, err.to_string()).into()),
     );
 }
 
 /// Any path no route serves.
 pub async fn no_route(_req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::no_route())
+    Err(Code::NoRoute.into())
 }

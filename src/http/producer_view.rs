@@ -2,11 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::Value;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
-use crate::store::producer::ProducerClaim;
+use crate::domain::{ClaimedJob, JobStatus};
 
 /// The enqueue answer.
 #[derive(Debug, Serialize, ToSchema)]
@@ -24,42 +22,6 @@ pub struct Claimed {
     pub jobs: Vec<ClaimedJob>,
 }
 
-/// A job leased to a producer's worker.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ClaimedJob {
-    pub job_id: String,
-    pub job_type: String,
-    pub job_name: String,
-    pub related_graph: Option<String>,
-    /// As enqueued.
-    pub payload: Value,
-    /// 1 for the first run.
-    pub attempt: i32,
-    pub max_attempts: i32,
-    /// Fences heartbeat and complete: only the lease's holder may report.
-    pub lease_token: Uuid,
-    pub lease_expires_at: DateTime<Utc>,
-    /// An operator asked to cancel the job: stop and complete it as failed.
-    pub cancel_requested: bool,
-}
-
-impl From<ProducerClaim> for ClaimedJob {
-    fn from(j: ProducerClaim) -> Self {
-        ClaimedJob {
-            job_id: j.id.simple().to_string(),
-            job_type: j.job_type,
-            job_name: j.job_name,
-            related_graph: j.graph_name,
-            payload: j.payload,
-            attempt: j.attempt,
-            max_attempts: j.max_attempts,
-            lease_token: j.lease_token,
-            lease_expires_at: j.lease_expires_at,
-            cancel_requested: j.cancel_requested,
-        }
-    }
-}
-
 /// The heartbeat answer.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HeartbeatAnswer {
@@ -72,8 +34,8 @@ pub struct HeartbeatAnswer {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Completed {
     pub job_id: String,
-    #[schema(value_type = crate::domain::producer::FinalStatus)]
-    pub status: &'static str,
+    #[schema(value_type = crate::http::requests::producer::FinalStatus)]
+    pub status: JobStatus,
 }
 
 /// What a cancel did.

@@ -17,45 +17,7 @@ pub const DEFAULT_MAX_RECORD_BYTES: usize = 8 << 20;
 /// Bound on one record's field count.
 pub const MAX_FIELDS: usize = 1 << 16;
 
-/// The CSV dialect of an import: one-byte delimiter and quote character.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CsvFormat {
-    pub delimiter: u8,
-    pub quote: u8,
-}
-
-impl Default for CsvFormat {
-    fn default() -> Self {
-        CsvFormat {
-            delimiter: b',',
-            quote: b'"',
-        }
-    }
-}
-
-impl CsvFormat {
-    /// The import request's `delimiter` and `trim_quote` (`None`: the defaults `,` and `"`):
-    /// each one ASCII character (`\t` may be written as the two characters `\` `t`), not a
-    /// line break, and different from each other.
-    pub fn parse(delimiter: Option<&str>, quote: Option<&str>) -> Result<CsvFormat, String> {
-        let one = |name: &str, raw: &str| -> Result<u8, String> {
-            let raw = if raw == "\\t" { "\t" } else { raw };
-            match raw.as_bytes() {
-                [b] if b.is_ascii() && *b != b'\n' && *b != b'\r' => Ok(*b),
-                _ => Err(format!(
-                    "{name} must be one ASCII character other than a line break"
-                )),
-            }
-        };
-        let default = CsvFormat::default();
-        let delimiter = delimiter.map_or(Ok(default.delimiter), |d| one("delimiter", d))?;
-        let quote = quote.map_or(Ok(default.quote), |q| one("trim_quote", q))?;
-        if delimiter == quote {
-            return Err("delimiter and trim_quote must differ".into());
-        }
-        Ok(CsvFormat { delimiter, quote })
-    }
-}
+pub use crate::domain::CsvFormat;
 
 /// A record that cannot be read as text fields; the file goes on after it.
 #[derive(Debug, Clone, PartialEq, Eq)]

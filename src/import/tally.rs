@@ -44,13 +44,28 @@ impl FileTally {
         let slot = &mut self.kinds[why.kind() as usize];
         slot.count += 1;
         if slot.first.is_none() {
-            let mut text = why.to_string();
-            if let Some((cut, _)) = text.char_indices().nth(EXAMPLE_CHARS) {
-                text.truncate(cut);
-                text.push('…');
-            }
-            slot.first = Some((line, text));
+            slot.first = Some((line, example(why.to_string())));
         }
+    }
+
+    /// The counts of a file whose lines were partly tallied before (an import taken over
+    /// after a crash): `successful` lines accepted, and per reason kind how many lines were
+    /// rejected and the first of them (its line and message).
+    pub fn resume(
+        successful: u64,
+        rejected: impl IntoIterator<Item = (ReasonKind, u64, u64, String)>,
+    ) -> FileTally {
+        let mut tally = FileTally {
+            successful,
+            ..FileTally::default()
+        };
+        for (kind, count, line, text) in rejected {
+            tally.failed += count;
+            let slot = &mut tally.kinds[kind as usize];
+            slot.count += count;
+            slot.first.get_or_insert((line, example(text)));
+        }
+        tally
     }
 
     /// Lines read.
@@ -111,6 +126,15 @@ impl FileTally {
     }
 }
 
+/// A rejection's message as kept for the `cause`: at most [`EXAMPLE_CHARS`] characters.
+fn example(mut text: String) -> String {
+    if let Some((cut, _)) = text.char_indices().nth(EXAMPLE_CHARS) {
+        text.truncate(cut);
+        text.push('…');
+    }
+    text
+}
+
 /// Job status from the file statuses: `failed` when the schema failed or every file
 /// failed, `success` when every file succeeded (or there are none), else
 /// `partiallyFailed`.
@@ -148,8 +172,8 @@ impl<W: Write> RejectLog<W> {
         }
     }
 
-    /// Writes one rejected line.
-    pub fn write(&mut self, line: u64, why: &Rejection) -> io::Result<()> {
+    /// Writes one rejected line (`why`: a [`Rejection`], or its message as recorded).
+    pub fn write(&mut self, line: u64, why: &impl std::fmt::Display) -> io::Result<()> {
         writeln!(self.out, "{}:{line}: {why}", self.file)
     }
 

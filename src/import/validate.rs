@@ -111,6 +111,13 @@ impl ReasonKind {
         ReasonKind::DuplicateVertex,
     ];
 
+    /// The kind of a phrase [`as_str`](Self::as_str) gives.
+    pub fn parse(raw: &str) -> Option<ReasonKind> {
+        ReasonKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == raw)
+    }
+
     /// A short phrase for summaries.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -292,7 +292,7 @@ impl Metrics {
         inner.queue_depth.clear();
         inner.queue_oldest.clear();
         let builtin = TypeLabels {
-            job_type: crate::store::queue::GRAPH_MANAGEMENT.to_owned(),
+            job_type: crate::domain::GRAPH_MANAGEMENT.to_owned(),
         };
         inner.queue_depth.get_or_create(&builtin).set(0);
         inner.queue_oldest.get_or_create(&builtin).set(0.0);

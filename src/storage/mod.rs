@@ -1,8 +1,7 @@
 //! Object storage: paths like `bucket/dir/file.csv` in a local directory (default) or an
 //! S3-compatible endpoint (feature `s3`).
 //!
-//! Policy: a path is checked before anything is read or written. Only the characters the
-//! spec allows, no empty, `.` or `..` segment, no leading `/`; on the local backend the
+//! Policy: paths arrive checked ([`ObjectPath`], the spec's rule); on the local backend the
 //! resolved file (links followed) must still lie under the storage root.
 
 use std::path::{Path, PathBuf};
@@ -13,6 +12,9 @@ use object_store::local::LocalFileSystem;
 use object_store::path::Path as StorePath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use serde::Deserialize;
+
+pub use crate::domain::ObjectPath;
+use crate::domain::path::BadPath;
 
 /// `[storage]` settings.
 #[derive(Debug, Clone, Deserialize)]
@@ -54,53 +56,14 @@ pub enum StorageError {
     Io(#[from] std::io::Error),
 }
 
-/// A checked object path: a bucket and a key.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct ObjectPath(String);
-
-impl ObjectPath {
-    /// Checks the spec's rule: letters, digits and `_ ! - . * ' ( ) /`, and never leaving the
-    /// storage area (`..`, `.`, empty segments, a leading `/`). A trailing `/` is dropped.
-    pub fn parse(raw: &str) -> Result<ObjectPath, StorageError> {
-        let trimmed = raw.strip_suffix('/').unwrap_or(raw);
-        let allowed = |c: char| c.is_ascii_alphanumeric() || "_!-.*'()/".contains(c);
-        let bad_segment = trimmed
-            .split('/')
-            .any(|s| s.is_empty() || s == "." || s == "..");
-        if trimmed.is_empty()
-            || trimmed.len() > 1024
-            || !trimmed.chars().all(allowed)
-            || bad_segment
-        {
-            return Err(StorageError::BadPath(raw.to_owned()));
-        }
-        Ok(ObjectPath(trimmed.to_owned()))
-    }
-
-    /// The path as text (`bucket/key`).
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// A path under this one.
-    pub fn join(&self, name: &str) -> Result<ObjectPath, StorageError> {
-        ObjectPath::parse(&format!("{}/{name}", self.0))
-    }
-
-    #[cfg(feature = "s3")]
-    fn bucket_and_key(&self) -> (&str, &str) {
-        self.0.split_once('/').unwrap_or((&self.0, ""))
-    }
-
-    fn store_path(&self) -> StorePath {
-        StorePath::from(self.0.as_str())
+impl From<BadPath> for StorageError {
+    fn from(err: BadPath) -> Self {
+        StorageError::BadPath(err.0)
     }
 }
 
-impl std::fmt::Display for ObjectPath {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
+fn store_path(path: &ObjectPath) -> StorePath {
+    StorePath::from(path.as_str())
 }
 
 /// The object store the service reads imports from and writes exports and logs to.
@@ -225,7 +188,7 @@ impl Storage {
     fn locate(&self, path: &ObjectPath) -> Result<(Arc<dyn ObjectStore>, StorePath), StorageError> {
         self.check_local(path)?;
         match &self.backend {
-            Backend::Local(store) => Ok((store.clone(), path.store_path())),
+            Backend::Local(store) => Ok((store.clone(), store_path(path))),
             #[cfg(feature = "s3")]
             Backend::S3(buckets) => {
                 let (bucket, key) = path.bucket_and_key();
@@ -239,12 +202,13 @@ impl Storage {
         match &self.backend {
             Backend::Local(_) => {
                 let _ = under;
-                ObjectPath::parse(location)
+                Ok(ObjectPath::parse(location)?)
             }
             #[cfg(feature = "s3")]
-            Backend::S3(_) => {
-                ObjectPath::parse(&format!("{}/{location}", under.bucket_and_key().0))
-            }
+            Backend::S3(_) => Ok(ObjectPath::parse(&format!(
+                "{}/{location}",
+                under.bucket_and_key().0
+            ))?),
         }
     }
 

@@ -9,7 +9,7 @@ use sqlx::error::BoxDynError;
 use sqlx::postgres::{PgTypeInfo, PgValueFormat, PgValueRef};
 use sqlx::{Decode, Postgres, Type};
 
-use super::jobs::JobFile;
+use crate::domain::JobFile;
 
 /// The fields of `job_file_result`, in order.
 const FIELDS: i32 = 8;

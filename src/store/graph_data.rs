@@ -2,19 +2,20 @@
 //! flags and sizes, its vertices and edges, and its backups' copies of them.
 //!
 //! The writes here run inside a worker's fenced transaction (see
-//! [`super::queue::lock_leased`]); the ones that could be reached by a stale worker outside
-//! of one ([`set_status_fenced`], [`set_action_progress`]) carry the fence themselves.
+//! [`crate::service::runs::Fenced`]); the ones that could be reached by a stale worker
+//! outside of one ([`set_status_fenced`], [`set_action_progress`]) carry the fence
+//! themselves.
 
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
 use super::StoreError;
+use crate::domain::{BackupStatus, GraphStatus};
 
 /// The parts of a graph an operation reads.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GraphState {
     pub id: Uuid,
-    pub status: i16,
     pub data_store_version: String,
     pub active_job_id: Option<Uuid>,
     pub loaded: bool,
@@ -25,7 +26,7 @@ pub struct GraphState {
 pub struct BackupState {
     pub id: Uuid,
     pub graph_id: Uuid,
-    pub status: String,
+    pub status: BackupStatus,
 }
 
 /// A graph as it is now.
@@ -35,7 +36,7 @@ pub async fn graph_state(
 ) -> Result<Option<GraphState>, StoreError> {
     let row = sqlx::query_as!(
         GraphState,
-        "SELECT id, status, data_store_version, active_job_id, loaded FROM graphs WHERE id = $1",
+        "SELECT id, data_store_version, active_job_id, loaded FROM graphs WHERE id = $1",
         graph_id,
     )
     .fetch_optional(conn)
@@ -48,14 +49,23 @@ pub async fn backup_state(
     conn: impl PgExecutor<'_>,
     backup_id: Uuid,
 ) -> Result<Option<BackupState>, StoreError> {
-    let row = sqlx::query_as!(
-        BackupState,
+    let row = sqlx::query!(
         "SELECT id, graph_id, status FROM backups WHERE id = $1",
-        backup_id,
+        backup_id
     )
     .fetch_optional(conn)
     .await?;
-    Ok(row)
+    row.map(|r| {
+        Ok(BackupState {
+            id: r.id,
+            graph_id: r.graph_id,
+            status: r
+                .status
+                .parse()
+                .map_err(|e| StoreError::corrupt("backups.status", e))?,
+        })
+    })
+    .transpose()
 }
 
 /// The graph's state after its operation `job_id` ended: `status`, no action progress, no
@@ -65,7 +75,7 @@ pub async fn settle(
     conn: impl PgExecutor<'_>,
     graph_id: Uuid,
     job_id: Uuid,
-    status: i16,
+    status: GraphStatus,
 ) -> Result<bool, StoreError> {
     let done = sqlx::query!(
         "UPDATE graphs
@@ -73,7 +83,7 @@ pub async fn settle(
          WHERE id = $1 AND active_job_id = $2",
         graph_id,
         job_id,
-        status,
+        status.code(),
     )
     .execute(conn)
     .await?;
@@ -104,7 +114,7 @@ pub async fn set_status_fenced(
     graph_id: Uuid,
     job_id: Uuid,
     lease_token: Uuid,
-    status: i16,
+    status: GraphStatus,
 ) -> Result<bool, StoreError> {
     let done = sqlx::query!(
         "UPDATE graphs SET status = $4, updated = now()
@@ -114,7 +124,7 @@ pub async fn set_status_fenced(
         graph_id,
         job_id,
         lease_token,
-        status,
+        status.code(),
     )
     .execute(conn)
     .await?;
@@ -317,18 +327,6 @@ pub async fn restore_backup(
         backup_id,
     )
     .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-/// A backup that was being taken has failed.
-pub async fn fail_backup(conn: impl PgExecutor<'_>, backup_id: Uuid) -> Result<(), StoreError> {
-    sqlx::query!(
-        "UPDATE backups SET status = 'failed', end_time = greatest(now(), start_time)
-         WHERE id = $1 AND status = 'backing_up'",
-        backup_id,
-    )
-    .execute(conn)
     .await?;
     Ok(())
 }

@@ -14,7 +14,7 @@ pub struct ExportSource {
 }
 
 /// One stored vertex.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct VertexRow {
     pub id: String,
     pub label: String,
@@ -22,7 +22,7 @@ pub struct VertexRow {
 }
 
 /// One stored edge; `seq` is its position in the graph (insertion order).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EdgeRow {
     pub seq: i64,
     pub source: String,

@@ -1,4 +1,8 @@
-//! Graphs and backups: rows, the locked read that operations start from, and the lists.
+//! Graphs: the row, the locked read that operations start from, and the lists with the
+//! files their imports brought in. Every read of graph rows is one statement,
+//! `sql/graphs.sql` (a project's live graphs, one of them or a page).
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -6,39 +10,57 @@ use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use super::StoreError;
-use crate::domain::ProjectId;
-use crate::domain::graph::status;
+use crate::domain::graph::{Graph, GraphStatus, GraphWithImports, ImportedFile};
+use crate::domain::{JobId, Page, ProjectId};
 
-/// A graph as stored.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Graph {
-    pub id: Uuid,
-    pub project_id: String,
-    pub name: String,
-    pub status: i16,
-    pub action_progress: f32,
-    pub data_store_version: String,
-    pub graph_size_type_index: i32,
-    pub replication: i32,
-    pub arch: String,
-    pub vpc_id: Option<String>,
-    pub subnet_id: Option<String>,
-    pub security_group_id: Option<String>,
-    pub tags: Value,
-    pub extra: Value,
-    pub created: DateTime<Utc>,
-    pub updated: DateTime<Utc>,
-    pub created_by: Option<String>,
-    pub active_job_id: Option<Uuid>,
+/// A graphs row as selected.
+struct GraphRow {
+    id: Uuid,
+    project_id: String,
+    name: String,
+    status: i16,
+    action_progress: f32,
+    data_store_version: String,
+    graph_size_type_index: i32,
+    replication: i32,
+    arch: String,
+    vpc_id: Option<String>,
+    subnet_id: Option<String>,
+    security_group_id: Option<String>,
+    tags: Value,
+    extra: Value,
+    created: DateTime<Utc>,
+    updated: DateTime<Utc>,
+    created_by: Option<String>,
+    active_job_id: Option<Uuid>,
 }
 
-/// One past import of a graph, for the graph object's `*_path` lists.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct ImportedFile {
-    pub job_id: Uuid,
-    pub kind: String,
-    pub path: String,
-    pub job_status: String,
+impl TryFrom<GraphRow> for Graph {
+    type Error = StoreError;
+
+    fn try_from(row: GraphRow) -> Result<Self, Self::Error> {
+        Ok(Graph {
+            status: GraphStatus::from_code(row.status)
+                .ok_or_else(|| StoreError::corrupt("graphs.status", row.status))?,
+            id: row.id,
+            project_id: row.project_id,
+            name: row.name,
+            action_progress: row.action_progress,
+            data_store_version: row.data_store_version,
+            graph_size_type_index: row.graph_size_type_index,
+            replication: row.replication,
+            arch: row.arch,
+            vpc_id: row.vpc_id,
+            subnet_id: row.subnet_id,
+            security_group_id: row.security_group_id,
+            tags: row.tags,
+            extra: row.extra,
+            created: row.created,
+            updated: row.updated,
+            created_by: row.created_by,
+            active_job_id: row.active_job_id,
+        })
+    }
 }
 
 /// Records a new graph.
@@ -51,7 +73,7 @@ pub async fn insert_graph(conn: impl PgExecutor<'_>, graph: &Graph) -> Result<()
         graph.id,
         graph.project_id,
         graph.name,
-        graph.status,
+        graph.status.code(),
         graph.action_progress,
         graph.data_store_version,
         graph.graph_size_type_index,
@@ -72,23 +94,24 @@ pub async fn insert_graph(conn: impl PgExecutor<'_>, graph: &Graph) -> Result<()
     Ok(())
 }
 
-/// A live (not deleted) graph of the project, locked for the rest of the transaction.
-pub async fn lock_graph(
-    conn: &mut PgConnection,
+/// The project's live graphs (only `id` when given), newest first, one page.
+async fn select(
+    conn: impl PgExecutor<'_>,
     project: &ProjectId,
-    id: Uuid,
-) -> Result<Option<Graph>, StoreError> {
-    Ok(sqlx::query_as!(
-        Graph,
-        "SELECT id, project_id, name, status, action_progress, data_store_version, graph_size_type_index,
-                replication, arch, vpc_id, subnet_id, security_group_id, tags, extra, created, updated,
-                created_by, active_job_id
-         FROM graphs WHERE id = $1 AND project_id = $2 AND status <> 400 FOR UPDATE",
-        id,
+    id: Option<Uuid>,
+    page: Page,
+) -> Result<Vec<Graph>, StoreError> {
+    let rows = sqlx::query_file_as!(
+        GraphRow,
+        "src/store/sql/graphs.sql",
         project.as_str(),
+        id,
+        page.limit,
+        page.offset,
     )
-    .fetch_optional(conn)
-    .await?)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter().map(Graph::try_from).collect()
 }
 
 /// A live graph of the project.
@@ -97,46 +120,109 @@ pub async fn find_graph(
     project: &ProjectId,
     id: Uuid,
 ) -> Result<Option<Graph>, StoreError> {
-    Ok(sqlx::query_as!(
-        Graph,
-        "SELECT id, project_id, name, status, action_progress, data_store_version, graph_size_type_index,
-                replication, arch, vpc_id, subnet_id, security_group_id, tags, extra, created, updated,
-                created_by, active_job_id
-         FROM graphs WHERE id = $1 AND project_id = $2 AND status <> 400",
+    let page = Page {
+        offset: 0,
+        limit: 1,
+    };
+    Ok(select(conn, project, Some(id), page).await?.pop())
+}
+
+/// A live graph of the project, locked for the rest of the transaction.
+pub async fn lock_graph(
+    conn: &mut PgConnection,
+    project: &ProjectId,
+    id: Uuid,
+) -> Result<Option<Graph>, StoreError> {
+    let locked = sqlx::query_scalar!(
+        "SELECT id FROM graphs WHERE id = $1 AND project_id = $2 AND live FOR UPDATE",
         id,
         project.as_str(),
     )
-    .fetch_optional(conn)
-    .await?)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match locked {
+        Some(_) => find_graph(&mut *conn, project, id).await,
+        None => Ok(None),
+    }
 }
 
-/// A page of the project's live graphs, newest first, and how many there are.
+/// A page of the project's live graphs, newest first, each with its imports, and how many
+/// live graphs there are: three statements, whatever the page's size.
 pub async fn list_graphs(
     conn: &mut PgConnection,
     project: &ProjectId,
-    offset: i64,
-    limit: i64,
-) -> Result<(i64, Vec<Graph>), StoreError> {
+    page: Page,
+) -> Result<(i64, Vec<GraphWithImports>), StoreError> {
     let total = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!" FROM graphs WHERE project_id = $1 AND status <> 400"#,
+        r#"SELECT count(*) AS "n!" FROM graphs WHERE project_id = $1 AND live"#,
         project.as_str()
     )
     .fetch_one(&mut *conn)
     .await?;
-    let graphs = sqlx::query_as!(
-        Graph,
-        "SELECT id, project_id, name, status, action_progress, data_store_version, graph_size_type_index,
-                replication, arch, vpc_id, subnet_id, security_group_id, tags, extra, created, updated,
-                created_by, active_job_id
-         FROM graphs WHERE project_id = $1 AND status <> 400
-         ORDER BY created DESC, id DESC LIMIT $2 OFFSET $3",
-        project.as_str(),
-        limit,
-        offset,
-    )
-    .fetch_all(&mut *conn)
-    .await?;
+    let graphs = select(&mut *conn, project, None, page).await?;
+    let ids: Vec<Uuid> = graphs.iter().map(|g| g.id).collect();
+    let mut by_graph: HashMap<Uuid, Vec<ImportedFile>> = HashMap::new();
+    for (id, file) in imported_files(&mut *conn, &ids).await? {
+        by_graph.entry(id).or_default().push(file);
+    }
+    let graphs = graphs
+        .into_iter()
+        .map(|graph| GraphWithImports {
+            imports: by_graph.remove(&graph.id).unwrap_or_default(),
+            graph,
+        })
+        .collect();
     Ok((total, graphs))
+}
+
+/// A live graph of the project with its imports.
+pub async fn show_graph(
+    conn: &mut PgConnection,
+    project: &ProjectId,
+    id: Uuid,
+) -> Result<Option<GraphWithImports>, StoreError> {
+    let Some(graph) = find_graph(&mut *conn, project, id).await? else {
+        return Ok(None);
+    };
+    let imports = imported_files(&mut *conn, &[graph.id]).await?;
+    Ok(Some(GraphWithImports {
+        graph,
+        imports: imports.into_iter().map(|(_, file)| file).collect(),
+    }))
+}
+
+/// The files of the finished imports of `graphs`, each graph's newest first.
+async fn imported_files(
+    conn: impl PgExecutor<'_>,
+    graphs: &[Uuid],
+) -> Result<Vec<(Uuid, ImportedFile)>, StoreError> {
+    let rows = sqlx::query!(
+        r#"SELECT j.graph_id AS "graph_id!", f.job_id, f.kind, f.path, j.status AS job_status
+           FROM jobs j JOIN job_files f ON f.job_id = j.id
+           WHERE j.graph_id = ANY($1) AND j.job_name = 'ImportGraph'
+             AND j.status IN ('success', 'partiallyFailed', 'failed')
+           ORDER BY j.begin_time DESC, f.kind, f.ordinal"#,
+        graphs,
+    )
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            let file = ImportedFile {
+                job_id: r.job_id,
+                kind: r
+                    .kind
+                    .parse()
+                    .map_err(|e| StoreError::corrupt("job_files.kind", e))?,
+                path: r.path,
+                job_status: r
+                    .job_status
+                    .parse()
+                    .map_err(|e| StoreError::corrupt("jobs.status", e))?,
+            };
+            Ok((r.graph_id, file))
+        })
+        .collect()
 }
 
 /// The `job_name` of a job, if it exists.
@@ -170,47 +256,17 @@ pub async fn fail_in_flight_jobs(
 pub async fn start_operation(
     conn: impl PgExecutor<'_>,
     graph: Uuid,
-    running_status: Option<i16>,
-    job: Uuid,
+    running_status: Option<GraphStatus>,
+    job: JobId,
 ) -> Result<(), StoreError> {
     sqlx::query!(
         "UPDATE graphs SET status = coalesce($2, status), active_job_id = $3, action_progress = 0, updated = now()
          WHERE id = $1",
         graph,
-        running_status,
-        job,
+        running_status.map(GraphStatus::code),
+        job.0,
     )
     .execute(conn)
     .await?;
     Ok(())
-}
-
-/// Wakes the workers listening for new jobs of `job_type` (delivered at commit).
-pub async fn notify_new_job(conn: impl PgExecutor<'_>, job_type: &str) -> Result<(), StoreError> {
-    sqlx::query!("SELECT pg_notify('jobcenter_jobs', $1)", job_type)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-/// The imports of a graph so far (newest first).
-pub async fn imported_files(
-    conn: impl PgExecutor<'_>,
-    graph: Uuid,
-) -> Result<Vec<ImportedFile>, StoreError> {
-    Ok(sqlx::query_as!(
-        ImportedFile,
-        "SELECT f.job_id, f.kind, f.path, j.status AS job_status
-         FROM jobs j JOIN job_files f ON f.job_id = j.id
-         WHERE j.graph_id = $1 AND j.job_name = 'ImportGraph' AND j.status IN ('success', 'partiallyFailed', 'failed')
-         ORDER BY j.begin_time DESC, f.kind, f.ordinal",
-        graph,
-    )
-    .fetch_all(conn)
-    .await?)
-}
-
-/// True when the graph is deleted or gone.
-pub fn is_deleted(graph: &Graph) -> bool {
-    graph.status == status::DELETED
 }

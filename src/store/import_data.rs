@@ -6,14 +6,15 @@ use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use super::StoreError;
+use crate::domain::{FileKind, FileStatus};
 
 /// One file of an import job, as recorded in `job_files`.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct ImportFile {
-    pub kind: String,
+    pub kind: FileKind,
     pub ordinal: i32,
     pub path: String,
-    pub status: String,
+    pub status: FileStatus,
     pub total_lines: i64,
     pub failed_lines: i64,
     pub successful_lines: i64,
@@ -29,32 +30,51 @@ pub struct RejectRow {
 
 /// The job's files (by kind and ordinal).
 pub async fn files(conn: impl PgExecutor<'_>, job: Uuid) -> Result<Vec<ImportFile>, StoreError> {
-    Ok(sqlx::query_as!(
-        ImportFile,
+    let rows = sqlx::query!(
         "SELECT kind, ordinal, path, status, total_lines, failed_lines, successful_lines
          FROM job_files WHERE job_id = $1 ORDER BY kind, ordinal",
         job
     )
     .fetch_all(conn)
-    .await?)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(ImportFile {
+                kind: r
+                    .kind
+                    .parse()
+                    .map_err(|e| StoreError::corrupt("job_files.kind", e))?,
+                status: r
+                    .status
+                    .parse()
+                    .map_err(|e| StoreError::corrupt("job_files.status", e))?,
+                ordinal: r.ordinal,
+                path: r.path,
+                total_lines: r.total_lines,
+                failed_lines: r.failed_lines,
+                successful_lines: r.successful_lines,
+            })
+        })
+        .collect()
 }
 
 /// Records the files of a job, all pending.
 pub async fn add_files(
     conn: &mut PgConnection,
     job: Uuid,
-    files: &[(&str, String)],
+    files: &[(FileKind, String)],
 ) -> Result<(), StoreError> {
-    let mut ordinal = std::collections::HashMap::<&str, i32>::new();
+    let mut ordinal = std::collections::HashMap::<FileKind, i32>::new();
     for (kind, path) in files {
-        let n = ordinal.entry(kind).or_default();
+        let n = ordinal.entry(*kind).or_default();
         *n += 1;
         sqlx::query!(
-            "INSERT INTO job_files (job_id, kind, ordinal, path, status) VALUES ($1, $2, $3, $4, 'pending')",
+            "INSERT INTO job_files (job_id, kind, ordinal, path, status) VALUES ($1, $2, $3, $4, $5)",
             job,
-            kind,
+            kind.as_str(),
             *n,
-            path
+            path,
+            FileStatus::Pending.as_str(),
         )
         .execute(&mut *conn)
         .await?;
@@ -63,12 +83,10 @@ pub async fn add_files(
 }
 
 /// A file's counts and status (cause and log once it is done).
-#[allow(clippy::too_many_arguments)]
 pub async fn update_file(
     conn: impl PgExecutor<'_>,
     job: Uuid,
     file: &ImportFile,
-    status: &str,
     cause: Option<&str>,
     log: Option<&str>,
 ) -> Result<(), StoreError> {
@@ -77,9 +95,9 @@ pub async fn update_file(
                               cause = $8, log = $9
          WHERE job_id = $1 AND kind = $2 AND ordinal = $3",
         job,
-        file.kind,
+        file.kind.as_str(),
         file.ordinal,
-        status,
+        file.status.as_str(),
         file.total_lines,
         file.failed_lines,
         file.successful_lines,
@@ -108,7 +126,7 @@ pub async fn add_rejects(
         "INSERT INTO import_rejects (job_id, kind, ordinal, line, reason_kind, reason)
          SELECT $1, $2, $3, * FROM unnest($4::int8[], $5::text[], $6::text[])",
         job,
-        file.kind,
+        file.kind.as_str(),
         file.ordinal,
         &lines,
         &kinds as &[&str],
@@ -131,7 +149,7 @@ pub async fn rejects_after(
         "SELECT line, reason FROM import_rejects
          WHERE job_id = $1 AND kind = $2 AND ordinal = $3 AND line > $4 ORDER BY line LIMIT $5",
         job,
-        file.kind,
+        file.kind.as_str(),
         file.ordinal,
         after,
         limit
@@ -153,7 +171,7 @@ pub async fn reject_summary(
            FROM import_rejects WHERE job_id = $1 AND kind = $2 AND ordinal = $3
            ORDER BY reason_kind, line"#,
         job,
-        file.kind,
+        file.kind.as_str(),
         file.ordinal
     )
     .fetch_all(conn)

@@ -12,11 +12,10 @@ use sqlx::postgres::PgRow;
 use sqlx::{FromRow, PgExecutor, Postgres, QueryBuilder, Row};
 
 use super::StoreError;
-use super::file_rows::FileRows;
-use super::jobs::{Job, JobRow, with_files};
+use super::jobs::JobRow;
 use super::pgbench::PgbenchScript;
 use crate::domain::time::{end_of_day, start_of_day};
-use crate::domain::{JobQuery, ProjectId};
+use crate::domain::{Job, JobQuery, ProjectId};
 
 /// The count key of "all graphs" in `job_day_counts`.
 const ALL_GRAPHS: &str = "*";
@@ -33,7 +32,7 @@ pub struct JobPage {
 #[derive(Debug)]
 struct ListRow {
     total: i64,
-    job: Option<(JobRow, FileRows)>,
+    job: Option<JobRow>,
 }
 
 /// Decoded by position, without sqlx's lookup of each column by name and check of its
@@ -58,10 +57,11 @@ impl<'r> FromRow<'r, PgRow> for ListRow {
             end_time: row.try_get_unchecked(9)?,
             progress: row.try_get_unchecked(10)?,
             fail_reason: row.try_get_unchecked(11)?,
+            files: row.try_get_unchecked(12)?,
         };
         Ok(ListRow {
             total,
-            job: Some((job, row.try_get_unchecked(12)?)),
+            job: Some(job),
         })
     }
 }
@@ -91,7 +91,7 @@ pub async fn list_jobs(
     let jobs = rows
         .into_iter()
         .filter_map(|row| row.job)
-        .map(|(job, files)| Ok(with_files(job.into_job()?, files.0)))
+        .map(JobRow::into_job)
         .collect::<Result<Vec<_>, StoreError>>()?;
     Ok(JobPage { total, jobs })
 }

@@ -1,6 +1,13 @@
-//! The repository layer: the only code that touches SQL. Functions take a connection, a
-//! transaction or the pool, so callers compose them in one transaction.
+//! The repository layer: the only code that touches SQL. Functions take an executor (a
+//! connection, a transaction or the pool) and never begin a transaction: the service layer
+//! ([`crate::service`]) composes them in its transactions. Rows are decoded into the
+//! domain's entities here; a stored value the domain does not know is [`StoreError::Corrupt`].
+//!
+//! Policy: statements are checked at build time (sqlx macros against `.sqlx/`), or built
+//! with `QueryBuilder` and bound parameters where their shape depends on the request (the
+//! job list). Constraint names are read in one place, [`Constraint::of`].
 
+pub mod backup_data;
 pub mod backups;
 mod file_rows;
 pub mod graph_data;
@@ -19,8 +26,32 @@ pub mod retention;
 pub mod seed;
 pub mod status_reads;
 
-pub use jobs::{Job, JobFile, NewJob};
 pub use list::JobPage;
+
+/// A unique constraint that refused a write, by what it means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Constraint {
+    /// `graphs_live_name`: a live graph of the project has that name.
+    GraphNameTaken,
+    /// `jobs_one_in_flight_per_graph`: the graph has an operation in flight.
+    GraphBusy,
+    /// `jobs_one_retry`: the job was retried already.
+    AlreadyRetried,
+    /// Any other (its name).
+    Other(String),
+}
+
+impl Constraint {
+    /// The constraint of that name.
+    pub fn of(name: &str) -> Constraint {
+        match name {
+            "graphs_live_name" => Constraint::GraphNameTaken,
+            "jobs_one_in_flight_per_graph" => Constraint::GraphBusy,
+            "jobs_one_retry" => Constraint::AlreadyRetried,
+            other => Constraint::Other(other.to_owned()),
+        }
+    }
+}
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -31,9 +62,9 @@ pub enum StoreError {
     /// Any other database error.
     #[error("database error")]
     Database(#[source] sqlx::Error),
-    /// A unique constraint refused the write (its name).
-    #[error("duplicate: {0}")]
-    Duplicate(String),
+    /// A unique constraint refused the write.
+    #[error("duplicate: {0:?}")]
+    Duplicate(Constraint),
     /// A stored value the code does not understand.
     #[error("unexpected stored value: {0}")]
     Corrupt(String),
@@ -43,6 +74,11 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// A stored value of `what` that the domain does not know.
+    pub fn corrupt(what: &str, err: impl std::fmt::Display) -> StoreError {
+        StoreError::Corrupt(format!("{what}: {err}"))
+    }
+
     /// Whether the database could not be reached (worth retrying later).
     pub fn is_unavailable(&self) -> bool {
         match self {
@@ -58,7 +94,7 @@ impl From<sqlx::Error> for StoreError {
         if is_unavailable(&err) {
             StoreError::Unavailable(err)
         } else if let Some(constraint) = unique_violation(&err) {
-            StoreError::Duplicate(constraint)
+            StoreError::Duplicate(Constraint::of(&constraint))
         } else {
             StoreError::Database(err)
         }

@@ -17,7 +17,7 @@ pub struct PgbenchScript {
     prefix: Option<String>,
 }
 
-/// The job-status statement (the file `find_job` runs).
+/// The job-status statement (the file `find_jobs` runs), with arrays of one key.
 const JOB_STATUS: &str = include_str!("sql/job_status.sql");
 
 impl PgbenchScript {
@@ -30,9 +30,9 @@ impl PgbenchScript {
     /// The job-status statement for one job.
     pub fn job_status(project: &ProjectId, graph_id: Uuid, id: JobId) -> PgbenchScript {
         let values = [
-            id.0.to_string(),
-            project.as_str().to_owned(),
-            graph_id.to_string(),
+            format!("{{{}}}", id.0),
+            format!("{{{}}}", project.as_str()),
+            format!("{{{graph_id}}}"),
         ];
         let mut script = PgbenchScript::default();
         let mut rest = JOB_STATUS.trim_end();
@@ -93,21 +93,21 @@ mod tests {
         assert!(
             script
                 .sql
-                .contains("j.id = :p1 AND j.project_id = :p2 AND j.graph_id = :p3")
+                .contains("unnest(:p1::uuid[], :p2::text[], :p3::uuid[])")
         );
         assert_eq!(
             script.params,
-            [job.0.to_string(), "p1".to_owned(), graph.to_string()]
+            [
+                format!("{{{}}}", job.0),
+                "{p1}".to_owned(),
+                format!("{{{graph}}}")
+            ]
         );
-        assert_eq!(script.defines()[1], "p2=p1");
+        assert_eq!(script.defines()[1], "p2={p1}");
         let text = script.file_text();
         assert!(text.ends_with(";\n") && text.lines().count() == 1);
         let renamed = script.with_prefix("j7_");
-        assert!(
-            renamed
-                .sql
-                .contains("j.id = :j7_1 AND j.project_id = :j7_2")
-        );
-        assert_eq!(renamed.defines()[2], format!("j7_3={graph}"));
+        assert!(renamed.sql.contains("unnest(:j7_1::uuid[], :j7_2::text[]"));
+        assert_eq!(renamed.defines()[2], format!("j7_3={{{graph}}}"));
     }
 }

@@ -1,24 +1,24 @@
 //! The producer API's SQL: jobs enqueued by other internal services, claimed and reported
-//! by their own workers over HTTP. Leases, the reaper and `finish` are the queue's
-//! ([`super::queue`]); what is here adds the project scope and idempotent enqueue.
+//! by their own workers over HTTP, and retries. Leases, the reaper and `finish` are the
+//! queue's ([`super::queue`]); what is here adds the project scope, idempotent enqueue and
+//! the fence check.
 //!
 //! A producer's payload is stored wrapped, `{"producer": <payload>}`, so that any JSON
 //! value (even `{}` or `null`) makes a claimable job (the queue claims only jobs whose
 //! payload is a non-empty object).
 
 use std::collections::{HashMap, HashSet};
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use super::StoreError;
-use super::jobs::{self, JobFile};
+use super::jobs;
 use super::queue;
 use crate::domain::producer::NewProducerJob;
-use crate::domain::{JobId, JobStatus};
+use crate::domain::{JobId, JobStatus, Origin};
 
 /// The key of a producer's payload inside the stored payload.
 const PAYLOAD_KEY: &str = "producer";
@@ -33,13 +33,6 @@ pub fn unwrap_payload(stored: &Value) -> Value {
     stored.get(PAYLOAD_KEY).cloned().unwrap_or(Value::Null)
 }
 
-/// Who enqueues, for the jobs' record.
-#[derive(Debug, Clone, Default)]
-pub struct Origin {
-    pub created_by: String,
-    pub request_id: Option<String>,
-}
-
 /// One job of an enqueued batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Enqueued {
@@ -48,8 +41,8 @@ pub struct Enqueued {
     pub created: bool,
 }
 
-/// Records `batch` as pending jobs of `project` in one statement (call it inside a
-/// transaction with the file rows). A job whose `idempotency_key` is already used in the
+/// Records `batch` as pending jobs of `project` in one statement, then their file rows
+/// (call it inside a transaction). A job whose `idempotency_key` is already used in the
 /// project (before, or earlier in the batch) is not created: its answer is the existing
 /// job's id. Answers one entry per job, in order. `related_graph` gets the id of the
 /// project's live graph of that name, if there is one.
@@ -81,8 +74,7 @@ pub async fn enqueue(
                        $7::timestamptz[], $8::int[], $9::int[], $10::text[])
                 AS i (id, graph_name, job_type, job_name, payload, run_after, max_attempts,
                       priority, idempotency_key)
-           LEFT JOIN graphs g
-                  ON g.project_id = $1 AND g.name = i.graph_name AND g.status <> 400
+           LEFT JOIN graphs g ON g.project_id = $1 AND g.name = i.graph_name AND g.live
            ORDER BY i.idempotency_key NULLS LAST
            ON CONFLICT (project_id, idempotency_key) WHERE idempotency_key IS NOT NULL
               DO NOTHING
@@ -154,52 +146,6 @@ pub async fn enqueue(
     Ok(answer)
 }
 
-/// A job leased to a producer's worker.
-#[derive(Debug, Clone)]
-pub struct ProducerClaim {
-    pub id: Uuid,
-    pub job_type: String,
-    pub job_name: String,
-    pub graph_name: Option<String>,
-    pub payload: Value,
-    pub attempt: i32,
-    pub max_attempts: i32,
-    pub lease_token: Uuid,
-    pub lease_expires_at: DateTime<Utc>,
-    pub cancel_requested: bool,
-}
-
-/// [`queue::claim`] within one project: up to `limit` pending jobs of `job_types`, highest
-/// priority first, leased to `worker_id` for `lease`. The payload answered is the
-/// producer's (unwrapped).
-pub async fn claim(
-    conn: &mut PgConnection,
-    project: &str,
-    worker_id: &str,
-    job_types: &[String],
-    limit: i64,
-    lease: Duration,
-) -> Result<Vec<ProducerClaim>, StoreError> {
-    let types: Vec<&str> = job_types.iter().map(String::as_str).collect();
-    let claimed =
-        queue::claim_in(&mut *conn, Some(project), worker_id, &types, limit, lease).await?;
-    Ok(claimed
-        .into_iter()
-        .map(|job| ProducerClaim {
-            id: job.id,
-            job_type: job.job_type,
-            job_name: job.job_name,
-            graph_name: job.graph_name,
-            payload: unwrap_payload(&job.payload),
-            attempt: job.attempt,
-            max_attempts: job.max_attempts,
-            lease_token: job.lease_token,
-            lease_expires_at: job.lease_expires_at,
-            cancel_requested: job.cancel_requested,
-        })
-        .collect())
-}
-
 /// Whether a fenced write may go ahead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fence {
@@ -212,7 +158,7 @@ pub enum Fence {
 }
 
 /// Locks the job of `project` and checks `lease_token` holds it.
-async fn fence(
+pub async fn fence(
     conn: &mut PgConnection,
     project: &str,
     id: Uuid,
@@ -233,50 +179,17 @@ async fn fence(
     })
 }
 
-/// What a heartbeat learnt.
-#[derive(Debug, Clone, Copy)]
-pub struct Beat {
-    pub cancel_requested: bool,
-    pub lease_expires_at: DateTime<Utc>,
-}
-
-/// Renews the lease for `lease`, records `progress` (never backwards) and, when given,
-/// the file results, in one transaction; fenced by the lease token.
-pub async fn heartbeat(
-    conn: &mut PgConnection,
-    project: &str,
+/// When the job's lease expires now.
+pub async fn lease_expires_at(
+    conn: impl PgExecutor<'_>,
     id: Uuid,
-    lease_token: Uuid,
-    lease: Duration,
-    progress: Option<f32>,
-    files: Option<&[JobFile]>,
-) -> Result<Result<Beat, Fence>, StoreError> {
-    let mut tx = sqlx::Acquire::begin(&mut *conn).await?;
-    let held = fence(&mut tx, project, id, lease_token).await?;
-    if held != Fence::Held {
-        tx.rollback().await?;
-        return Ok(Err(held));
-    }
-    let Some(cancel_requested) =
-        queue::heartbeat(&mut *tx, id, lease_token, lease, progress).await?
-    else {
-        tx.rollback().await?;
-        return Ok(Err(Fence::Stale));
-    };
-    if let Some(files) = files {
-        jobs::replace_files(&mut tx, JobId(id), files).await?;
-    }
-    let lease_expires_at = sqlx::query_scalar!(
+) -> Result<DateTime<Utc>, StoreError> {
+    Ok(sqlx::query_scalar!(
         r#"SELECT lease_expires_at AS "at!" FROM jobs WHERE id = $1"#,
         id
     )
-    .fetch_one(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(Ok(Beat {
-        cancel_requested,
-        lease_expires_at,
-    }))
+    .fetch_one(conn)
+    .await?)
 }
 
 /// A job a producer's worker ended.
@@ -287,47 +200,23 @@ pub struct Completed {
     pub run_secs: Option<f64>,
 }
 
-/// Ends the job with a final `status` ([`queue::finish`]) and, when given, its file
-/// results, in one transaction; fenced by the lease token.
-pub async fn complete(
-    conn: &mut PgConnection,
-    project: &str,
-    id: Uuid,
-    lease_token: Uuid,
-    status: JobStatus,
-    fail_reason: Option<&str>,
-    files: Option<&[JobFile]>,
-) -> Result<Result<Completed, Fence>, StoreError> {
-    let mut tx = sqlx::Acquire::begin(&mut *conn).await?;
-    let held = fence(&mut tx, project, id, lease_token).await?;
-    if held != Fence::Held {
-        tx.rollback().await?;
-        return Ok(Err(held));
-    }
-    if let Some(files) = files {
-        jobs::replace_files(&mut tx, JobId(id), files).await?;
-    }
-    if !queue::finish(&mut *tx, id, lease_token, status, fail_reason).await? {
-        tx.rollback().await?;
-        return Ok(Err(Fence::Stale));
-    }
-    let completed = sqlx::query_as!(
+/// The job's name and run time, once it ended.
+pub async fn completed(conn: impl PgExecutor<'_>, id: Uuid) -> Result<Completed, StoreError> {
+    Ok(sqlx::query_as!(
         Completed,
         r#"SELECT job_name, extract(epoch FROM end_time - started_at)::float8 AS run_secs
            FROM jobs WHERE id = $1"#,
         id
     )
-    .fetch_one(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(Ok(completed))
+    .fetch_one(conn)
+    .await?)
 }
 
 /// A job as a retry needs it.
 #[derive(Debug, Clone)]
 pub struct RetrySource {
     pub id: Uuid,
-    pub status: String,
+    pub status: JobStatus,
     pub job_type: String,
     pub job_name: String,
     pub graph_id: Option<Uuid>,
@@ -343,8 +232,7 @@ pub async fn retry_source(
     project: &str,
     id: Uuid,
 ) -> Result<Option<RetrySource>, StoreError> {
-    let row = sqlx::query_as!(
-        RetrySource,
+    let row = sqlx::query!(
         "SELECT id, status, job_type, job_name, graph_id, graph_name, payload, max_attempts,
                 priority
          FROM jobs WHERE id = $1 AND project_id = $2",
@@ -353,7 +241,23 @@ pub async fn retry_source(
     )
     .fetch_optional(&mut *conn)
     .await?;
-    Ok(row)
+    row.map(|r| {
+        Ok(RetrySource {
+            status: r
+                .status
+                .parse()
+                .map_err(|e| StoreError::corrupt("jobs.status", e))?,
+            id: r.id,
+            job_type: r.job_type,
+            job_name: r.job_name,
+            graph_id: r.graph_id,
+            graph_name: r.graph_name,
+            payload: r.payload,
+            max_attempts: r.max_attempts,
+            priority: r.priority,
+        })
+    })
+    .transpose()
 }
 
 /// A new pending job with the type, name, graph and payload of `old`, linked to it by
@@ -370,8 +274,7 @@ pub async fn insert_retry(
                            begin_time, progress, created_by, request_id, payload, max_attempts,
                            priority, retry_of)
          VALUES ($1, $2,
-                 (SELECT g.id FROM graphs g
-                  WHERE g.project_id = $2 AND g.name = $3 AND g.status <> 400),
+                 (SELECT g.id FROM graphs g WHERE g.project_id = $2 AND g.name = $3 AND g.live),
                  $3, $4, $5, 'pending', now(), 0, $6, $7, $8, $9, $10, $11)",
         id,
         project,

@@ -1,5 +1,7 @@
 //! The durable queue over `jobs`: claiming with `FOR UPDATE SKIP LOCKED`, leases renewed by
-//! heartbeat, fenced writes, and the reaper of expired leases.
+//! heartbeat, fenced writes, and what the reaper of expired leases and cancel read and
+//! write. The transactions these compose into, and what a failure does to the graph, are
+//! the service's ([`crate::service::runs`]).
 //!
 //! A claimed job holds a lease: a random token and an expiry. Every later write of the
 //! worker names the token and requires `status = 'running'`, so once a lease has been taken
@@ -9,87 +11,38 @@
 //! A job whose `payload` is not a non-empty object (the column default `{}`, or `null`) is
 //! a record only (history loaded by `jobcenter seed`, imported, or written by tests) and is
 //! never claimed: work is always enqueued with a payload.
-//!
-//! Lock order, everywhere a graph and its job are both written: the graph row first, then
-//! the job row (the HTTP layer locks the graph before it touches jobs).
 
 use std::time::Duration;
 
-use sqlx::{Acquire, PgConnection, PgExecutor};
+use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use super::StoreError;
-use super::graph_data;
-use crate::domain::JobStatus;
-use crate::domain::graph::{GraphJobPayload, Operation};
-
-/// The `job_type` of graph operations.
-pub const GRAPH_MANAGEMENT: &str = "GraphManagement";
+use crate::domain::{ClaimedJob, JobId, JobStatus};
 
 /// The channel `NOTIFY`d when claimable work appears (payload: the job type).
 pub const CHANNEL: &str = "jobcenter_jobs";
-
-/// A job this worker now holds the lease of.
-#[derive(Debug, Clone)]
-pub struct ClaimedJob {
-    pub id: Uuid,
-    pub project_id: String,
-    pub job_type: String,
-    pub job_name: String,
-    pub graph_id: Option<Uuid>,
-    pub graph_name: Option<String>,
-    pub payload: serde_json::Value,
-    /// 1 for the first run, 2 for the first retry, ...
-    pub attempt: i32,
-    pub max_attempts: i32,
-    pub lease_token: Uuid,
-    pub lease_expires_at: chrono::DateTime<chrono::Utc>,
-    pub cancel_requested: bool,
-}
-
-/// What [`retry_later`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RetryOutcome {
-    /// Back to `pending`, claimable again after the delay.
-    Requeued,
-    /// Its attempts were used up: the job is `failed`.
-    Failed,
-    /// The lease was no longer ours; nothing changed.
-    LeaseLost,
-}
 
 fn secs(d: Duration) -> f64 {
     d.as_secs_f64()
 }
 
-/// Claims up to `limit` claimable jobs of `job_types`, highest priority first, leasing them
-/// to `worker_id` for `lease`. Jobs locked by another claimer are skipped, never waited for.
+/// Claims up to `limit` claimable jobs of `job_types` (of one project when `project` is
+/// given), highest priority first, leasing them to `worker_id` for `lease`. Jobs locked by
+/// another claimer are skipped, never waited for.
 ///
 /// Each job type is read in the order of the `jobs_claimable` index (one ordered index scan
 /// that stops after `limit` rows, whatever the queue's length), and the types are merged;
 /// rows locked for a type but not taken are unlocked when the statement ends.
 pub async fn claim(
     conn: impl PgExecutor<'_>,
-    worker_id: &str,
-    job_types: &[&str],
-    limit: i64,
-    lease: Duration,
-) -> Result<Vec<ClaimedJob>, StoreError> {
-    claim_in(conn, None, worker_id, job_types, limit, lease).await
-}
-
-/// [`claim`], limited to one project when `project` is given (the producer API).
-pub async fn claim_in(
-    conn: impl PgExecutor<'_>,
     project: Option<&str>,
     worker_id: &str,
-    job_types: &[&str],
+    job_types: &[String],
     limit: i64,
     lease: Duration,
 ) -> Result<Vec<ClaimedJob>, StoreError> {
-    let types: Vec<String> = job_types.iter().map(|t| (*t).to_owned()).collect();
-    let jobs = sqlx::query_as!(
-        ClaimedJob,
+    let rows = sqlx::query!(
         r#"WITH picked AS MATERIALIZED (
                SELECT c.id
                FROM unnest($2::text[]) AS t (job_type)
@@ -113,14 +66,30 @@ pub async fn claim_in(
                      j.payload, j.attempt, j.max_attempts, j.lease_token AS "lease_token!",
                      j.lease_expires_at AS "lease_expires_at!", j.cancel_requested"#,
         worker_id,
-        &types,
+        job_types,
         limit,
         secs(lease),
         project,
     )
     .fetch_all(conn)
     .await?;
-    Ok(jobs)
+    Ok(rows
+        .into_iter()
+        .map(|r| ClaimedJob {
+            job_id: JobId(r.id),
+            project_id: r.project_id,
+            job_type: r.job_type,
+            job_name: r.job_name,
+            graph_id: r.graph_id,
+            related_graph: r.graph_name,
+            payload: r.payload,
+            attempt: r.attempt,
+            max_attempts: r.max_attempts,
+            lease_token: r.lease_token,
+            lease_expires_at: r.lease_expires_at,
+            cancel_requested: r.cancel_requested,
+        })
+        .collect())
 }
 
 /// Renews the lease for another `lease` and, with `progress`, records it (progress never
@@ -198,7 +167,7 @@ pub async fn lock_leased(
 }
 
 /// Locks the graph row of a job (first, per the lock order), if the job has a graph.
-async fn lock_graph_of(conn: &mut PgConnection, job_id: Uuid) -> Result<(), StoreError> {
+pub async fn lock_graph_of(conn: &mut PgConnection, job_id: Uuid) -> Result<(), StoreError> {
     sqlx::query_scalar!(
         "SELECT g.id FROM graphs g
          WHERE g.id = (SELECT graph_id FROM jobs WHERE id = $1)
@@ -210,15 +179,14 @@ async fn lock_graph_of(conn: &mut PgConnection, job_id: Uuid) -> Result<(), Stor
     Ok(())
 }
 
-/// Gives a running job back (graceful shutdown): `pending` at once, and the attempt it used
-/// is returned, so a release does not count as a failure. Fenced.
+/// Gives a running job back: `pending` at once, the attempt it used returned. Fenced;
+/// answers the job's type when it was given back.
 pub async fn release(
-    conn: &mut PgConnection,
+    conn: impl PgExecutor<'_>,
     id: Uuid,
     lease_token: Uuid,
-) -> Result<bool, StoreError> {
-    let mut tx = conn.begin().await?;
-    let job_type = sqlx::query_scalar!(
+) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query_scalar!(
         "UPDATE jobs
          SET status = 'pending', attempt = greatest(attempt - 1, 0), run_after = now(),
              lease_token = NULL, lease_expires_at = NULL, worker_id = NULL
@@ -227,29 +195,18 @@ pub async fn release(
         id,
         lease_token,
     )
-    .fetch_optional(&mut *tx)
-    .await?;
-    if let Some(job_type) = &job_type {
-        notify(&mut *tx, job_type).await?;
-    }
-    tx.commit().await?;
-    Ok(job_type.is_some())
+    .fetch_optional(conn)
+    .await?)
 }
 
-/// After a transient failure: back to `pending`, claimable after `delay`, while attempts
-/// remain; otherwise `failed` with a reason naming the attempts and `reason`. Fenced.
-pub async fn retry_later(
-    conn: &mut PgConnection,
+/// Back to `pending`, claimable after `delay`, while attempts remain. Fenced; `false`: no
+/// attempt remains (or the lease is not ours).
+pub async fn requeue(
+    conn: impl PgExecutor<'_>,
     id: Uuid,
     lease_token: Uuid,
     delay: Duration,
-    reason: &str,
-) -> Result<RetryOutcome, StoreError> {
-    let mut tx = conn.begin().await?;
-    if !lock_leased(&mut tx, id, lease_token).await? {
-        tx.rollback().await?;
-        return Ok(RetryOutcome::LeaseLost);
-    }
+) -> Result<bool, StoreError> {
     let requeued = sqlx::query!(
         "UPDATE jobs
          SET status = 'pending', run_after = now() + make_interval(secs => $3),
@@ -259,52 +216,37 @@ pub async fn retry_later(
         lease_token,
         secs(delay),
     )
-    .execute(&mut *tx)
+    .execute(conn)
     .await?;
-    let outcome = if requeued.rows_affected() == 1 {
-        RetryOutcome::Requeued
-    } else {
-        let attempts = sqlx::query_scalar!("SELECT attempt FROM jobs WHERE id = $1", id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let why = format!("gave up after {attempts} attempts; the last one failed: {reason}");
-        if fail_locked(&mut tx, id, lease_token, &why).await? {
-            RetryOutcome::Failed
-        } else {
-            RetryOutcome::LeaseLost
-        }
-    };
-    tx.commit().await?;
-    Ok(outcome)
+    Ok(requeued.rows_affected() == 1)
 }
 
-/// Ends a running job `failed` with `reason`, and undoes its graph's in-flight state (the
-/// graph returns to the operation's failure status; a backup being taken is marked failed).
-/// Fenced; `false`: the lease was not ours, nothing changed.
+/// The attempts a job has made.
+pub async fn attempts(conn: impl PgExecutor<'_>, id: Uuid) -> Result<i32, StoreError> {
+    Ok(
+        sqlx::query_scalar!("SELECT attempt FROM jobs WHERE id = $1", id)
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
+/// A job that was just failed: what its compensation needs.
+#[derive(Debug, Clone)]
+pub struct FailedJob {
+    pub job_type: String,
+    pub graph_id: Option<Uuid>,
+    pub payload: serde_json::Value,
+}
+
+/// Ends a running job `failed` with `reason`. Fenced; `None`: the lease was not ours.
 pub async fn fail(
-    conn: &mut PgConnection,
+    conn: impl PgExecutor<'_>,
     id: Uuid,
     lease_token: Uuid,
     reason: &str,
-) -> Result<bool, StoreError> {
-    let mut tx = conn.begin().await?;
-    if !lock_leased(&mut tx, id, lease_token).await? {
-        tx.rollback().await?;
-        return Ok(false);
-    }
-    let done = fail_locked(&mut tx, id, lease_token, reason).await?;
-    tx.commit().await?;
-    Ok(done)
-}
-
-/// [`fail`] once the graph and job are locked.
-async fn fail_locked(
-    conn: &mut PgConnection,
-    id: Uuid,
-    lease_token: Uuid,
-    reason: &str,
-) -> Result<bool, StoreError> {
-    let row = sqlx::query!(
+) -> Result<Option<FailedJob>, StoreError> {
+    Ok(sqlx::query_as!(
+        FailedJob,
         "UPDATE jobs
          SET status = 'failed', end_time = greatest(now(), begin_time), fail_reason = $3,
              lease_token = NULL, lease_expires_at = NULL
@@ -314,123 +256,71 @@ async fn fail_locked(
         lease_token,
         reason,
     )
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(row) = row else { return Ok(false) };
-    if row.job_type == GRAPH_MANAGEMENT
-        && let Some(graph_id) = row.graph_id
-    {
-        undo_graph(conn, id, graph_id, &row.payload).await?;
-    }
-    Ok(true)
+    .fetch_optional(conn)
+    .await?)
 }
 
-/// The graph side of a failed graph operation.
-async fn undo_graph(
-    conn: &mut PgConnection,
-    job_id: Uuid,
-    graph_id: Uuid,
-    payload: &serde_json::Value,
-) -> Result<(), StoreError> {
-    match serde_json::from_value::<GraphJobPayload>(payload.clone()) {
-        Ok(payload) => {
-            let status = payload.operation.status_on_failure(payload.status_before);
-            graph_data::settle(&mut *conn, graph_id, job_id, status).await?;
-            if let Operation::Backup { backup_id } = payload.operation {
-                graph_data::fail_backup(&mut *conn, backup_id).await?;
-            }
-        }
-        Err(err) => {
-            // Without the operation the failure status is unknown: leave the status, free
-            // the graph for the next operation.
-            tracing::warn!(job_id = %job_id, error = %err, "failed job has an unreadable payload");
-            graph_data::release_graph(&mut *conn, graph_id, job_id).await?;
-        }
-    }
-    Ok(())
-}
-
-/// A job [`reap_expired`] settled.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReapedJob {
+/// A running job whose lease expired.
+#[derive(Debug, Clone)]
+pub struct ExpiredLease {
     pub id: Uuid,
+    pub lease_token: Uuid,
+    pub worker_id: Option<String>,
+    pub attempt: i32,
+    pub max_attempts: i32,
     pub job_name: String,
-    /// `true`: back in the queue; `false`: no attempts remained, it failed.
-    pub requeued: bool,
 }
 
-/// Running jobs whose lease expired (their worker died or lost the database): back to
-/// `pending` while attempts remain, else `failed` (and their graph restored). Answers the
-/// jobs requeued or failed. Each job is settled in its own transaction.
-pub async fn reap_expired(conn: &mut PgConnection) -> Result<Vec<ReapedJob>, StoreError> {
-    let expired = sqlx::query!(
+/// Up to 100 running jobs whose lease expired, longest expired first.
+pub async fn expired_leases(conn: impl PgExecutor<'_>) -> Result<Vec<ExpiredLease>, StoreError> {
+    Ok(sqlx::query_as!(
+        ExpiredLease,
         "SELECT id, lease_token AS \"lease_token!\", worker_id, attempt, max_attempts, job_name
          FROM jobs
          WHERE status = 'running' AND lease_expires_at < now() AND lease_token IS NOT NULL
          ORDER BY lease_expires_at
          LIMIT 100"
     )
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut reaped = Vec::new();
-    for job in expired {
-        let mut tx = conn.begin().await?;
-        lock_graph_of(&mut tx, job.id).await?;
-        let requeued = sqlx::query_scalar!(
-            "UPDATE jobs
-             SET status = 'pending', run_after = now(),
-                 lease_token = NULL, lease_expires_at = NULL, worker_id = NULL
-             WHERE id = $1 AND lease_token = $2 AND status = 'running'
-               AND lease_expires_at < now() AND attempt < max_attempts
-             RETURNING job_type",
-            job.id,
-            job.lease_token,
-        )
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(job_type) = requeued {
-            notify(&mut *tx, &job_type).await?;
-            tracing::warn!(
-                job_id = %job.id, worker_id = job.worker_id, attempt = job.attempt,
-                "lease expired: the job goes back to the queue"
-            );
-            reaped.push(ReapedJob {
-                id: job.id,
-                job_name: job.job_name,
-                requeued: true,
-            });
-        } else {
-            let still_expired = sqlx::query_scalar!(
-                "SELECT 1 AS \"one!\" FROM jobs
-                 WHERE id = $1 AND lease_token = $2 AND status = 'running'
-                   AND lease_expires_at < now()
-                 FOR NO KEY UPDATE",
-                job.id,
-                job.lease_token,
-            )
-            .fetch_optional(&mut *tx)
-            .await?
-            .is_some();
-            let reason = format!(
-                "the worker running this job stopped responding; gave up after {} attempts",
-                job.attempt
-            );
-            if still_expired && fail_locked(&mut tx, job.id, job.lease_token, &reason).await? {
-                tracing::warn!(
-                    job_id = %job.id, worker_id = job.worker_id, attempt = job.attempt,
-                    max_attempts = job.max_attempts,
-                    "lease expired and no attempts remain: the job failed"
-                );
-                reaped.push(ReapedJob {
-                    id: job.id,
-                    job_name: job.job_name,
-                    requeued: false,
-                });
-            }
-        }
-        tx.commit().await?;
-    }
-    Ok(reaped)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// An expired job back to `pending` while attempts remain; answers its type when it was.
+pub async fn requeue_expired(
+    conn: impl PgExecutor<'_>,
+    id: Uuid,
+    lease_token: Uuid,
+) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query_scalar!(
+        "UPDATE jobs
+         SET status = 'pending', run_after = now(),
+             lease_token = NULL, lease_expires_at = NULL, worker_id = NULL
+         WHERE id = $1 AND lease_token = $2 AND status = 'running'
+           AND lease_expires_at < now() AND attempt < max_attempts
+         RETURNING job_type",
+        id,
+        lease_token,
+    )
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Locks the job if its lease `lease_token` is still expired; whether it is.
+pub async fn lock_expired(
+    conn: impl PgExecutor<'_>,
+    id: Uuid,
+    lease_token: Uuid,
+) -> Result<bool, StoreError> {
+    Ok(sqlx::query_scalar!(
+        "SELECT 1 AS \"one!\" FROM jobs
+         WHERE id = $1 AND lease_token = $2 AND status = 'running' AND lease_expires_at < now()
+         FOR NO KEY UPDATE",
+        id,
+        lease_token,
+    )
+    .fetch_optional(conn)
+    .await?
+    .is_some())
 }
 
 /// Wakes the workers listening on [`CHANNEL`] (delivered at commit).
@@ -441,66 +331,46 @@ pub async fn notify(conn: impl PgExecutor<'_>, job_type: &str) -> Result<(), Sto
     Ok(())
 }
 
-/// What [`cancel`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CancelOutcome {
-    /// The job was pending: it is now `failed` with reason `cancelled` (and its graph, for a
-    /// graph operation, back to the operation's failure status).
-    Cancelled,
-    /// The job is running: `cancel_requested` is set; its worker ends it.
-    Requested,
-    /// The job had already ended; nothing changed.
-    Finished,
-    /// No such job in the project.
-    NotFound,
-}
-
-/// Cancels a job of `project` (the graph row locked first, per the lock order).
-pub async fn cancel(
-    conn: &mut PgConnection,
+/// The status of a job of `project`, its row locked for the rest of the transaction.
+pub async fn lock_job(
+    conn: impl PgExecutor<'_>,
     project: &str,
     id: Uuid,
-) -> Result<CancelOutcome, StoreError> {
-    let mut tx = conn.begin().await?;
-    lock_graph_of(&mut tx, id).await?;
+) -> Result<Option<JobStatus>, StoreError> {
     let status = sqlx::query_scalar!(
         "SELECT status FROM jobs WHERE id = $1 AND project_id = $2 FOR NO KEY UPDATE",
         id,
         project,
     )
-    .fetch_optional(&mut *tx)
+    .fetch_optional(conn)
     .await?;
-    let outcome = match status.as_deref() {
-        None => CancelOutcome::NotFound,
-        Some("pending") => {
-            let row = sqlx::query!(
-                "UPDATE jobs
-                 SET status = 'failed', end_time = greatest(now(), begin_time),
-                     fail_reason = 'cancelled', cancel_requested = true
-                 WHERE id = $1 AND status = 'pending'
-                 RETURNING job_type, graph_id, payload",
-                id,
-            )
-            .fetch_one(&mut *tx)
-            .await?;
-            if row.job_type == GRAPH_MANAGEMENT
-                && let Some(graph_id) = row.graph_id
-            {
-                undo_graph(&mut tx, id, graph_id, &row.payload).await?;
-            }
-            CancelOutcome::Cancelled
-        }
-        Some("running") => {
-            sqlx::query!(
-                "UPDATE jobs SET cancel_requested = true WHERE id = $1 AND status = 'running'",
-                id,
-            )
-            .execute(&mut *tx)
-            .await?;
-            CancelOutcome::Requested
-        }
-        Some(_) => CancelOutcome::Finished,
-    };
-    tx.commit().await?;
-    Ok(outcome)
+    status
+        .map(|s| s.parse().map_err(|e| StoreError::corrupt("jobs.status", e)))
+        .transpose()
+}
+
+/// Ends a pending job `failed` with reason `cancelled`.
+pub async fn cancel_pending(conn: impl PgExecutor<'_>, id: Uuid) -> Result<FailedJob, StoreError> {
+    Ok(sqlx::query_as!(
+        FailedJob,
+        "UPDATE jobs
+         SET status = 'failed', end_time = greatest(now(), begin_time),
+             fail_reason = 'cancelled', cancel_requested = true
+         WHERE id = $1 AND status = 'pending'
+         RETURNING job_type, graph_id, payload",
+        id,
+    )
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Asks the worker of a running job to stop (it learns it on its next heartbeat).
+pub async fn request_cancel(conn: impl PgExecutor<'_>, id: Uuid) -> Result<(), StoreError> {
+    sqlx::query!(
+        "UPDATE jobs SET cancel_requested = true WHERE id = $1 AND status = 'running'",
+        id,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
 }

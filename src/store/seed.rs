@@ -3,8 +3,8 @@
 use sqlx::PgConnection;
 
 use super::StoreError;
-use super::jobs::{JobFile, NewJob};
 use crate::domain::JobId;
+use crate::domain::{JobFile, NewJob};
 
 /// Appends one COPY text field, escaping what the text format needs escaped.
 fn push_field(buf: &mut String, value: Option<&str>) {

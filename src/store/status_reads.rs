@@ -14,8 +14,9 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 
 use super::StoreError;
-use super::jobs::{Job, JobKey, find_job, find_jobs};
+use super::jobs::find_jobs;
 use crate::db::LocalPool;
+use crate::domain::{Job, JobKey};
 
 /// Statements out at once per thread.
 pub const MAX_RUNNING: usize = 1;
@@ -45,7 +46,7 @@ impl StatusReader {
         }))
     }
 
-    /// The job `key` names, if it exists (see [`find_job`]).
+    /// The job `key` names, if it exists (see [`find_jobs`]).
     pub async fn find(&self, key: JobKey) -> Result<Option<Job>, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.0.waiting.borrow_mut().push((key, reply));
@@ -104,14 +105,7 @@ async fn run(running: Running) {
     }
 }
 
-/// Distinct keys: one by the single-job statement, several by the batch one.
+/// The jobs of distinct keys, in one statement.
 async fn read(pool: &LocalPool, keys: &[JobKey]) -> Result<Vec<Job>, StoreError> {
-    pool.read(async |conn| {
-        if let [key] = keys {
-            let job = find_job(&mut *conn, &key.project, key.graph_id, key.id).await?;
-            return Ok(job.into_iter().collect());
-        }
-        find_jobs(conn, keys).await
-    })
-    .await
+    pool.read(async |conn| find_jobs(conn, keys).await).await
 }

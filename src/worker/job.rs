@@ -9,11 +9,10 @@ use tracing::Instrument;
 
 use super::Shared;
 use super::heartbeat::Heartbeat;
-use crate::domain::JobStatus;
-use crate::domain::graph::GraphJobPayload;
+use crate::domain::{ClaimedJob, GRAPH_MANAGEMENT, GraphJobPayload, JobStatus, Operation};
 use crate::engine::{EngineError, JobContext, LeaseState};
+use crate::service::runs::{self, RetryOutcome};
 use crate::store::StoreError;
-use crate::store::queue::{self, ClaimedJob, GRAPH_MANAGEMENT, RetryOutcome};
 use crate::telemetry::error_chain;
 
 /// How a run ended, before it is recorded.
@@ -26,7 +25,7 @@ enum Ending {
 pub(crate) async fn run(shared: Arc<Shared>, claimed: ClaimedJob, permit: OwnedSemaphorePermit) {
     let span = tracing::info_span!(
         "job",
-        job_id = %claimed.id,
+        job_id = %claimed.job_id.0,
         job_name = claimed.job_name,
         attempt = claimed.attempt
     );
@@ -44,7 +43,7 @@ async fn run_claimed(shared: &Shared, claimed: ClaimedJob) {
     let heartbeat = tokio::spawn(
         Heartbeat {
             pool: shared.pool.clone(),
-            job_id: claimed.id,
+            job_id: claimed.job_id.0,
             lease_token: claimed.lease_token,
             graph_id: claimed.graph_id,
             lease: shared.settings.lease,
@@ -89,7 +88,7 @@ async fn run_claimed(shared: &Shared, claimed: ClaimedJob) {
 async fn run_engine(
     shared: &Shared,
     ctx: &mut JobContext,
-    op: Option<&crate::domain::graph::Operation>,
+    op: Option<&Operation>,
 ) -> Result<(), EngineError> {
     match op {
         Some(op) => shared.engine.run(ctx, op).await?,
@@ -124,7 +123,7 @@ async fn record(shared: &Shared, ctx: &JobContext, ending: Ending, started: Inst
             let delay = shared.settings.retry_delay(attempt);
             let outcome = persist(shared, ctx, "retrying the job later", |mut conn| {
                 let reason = reason.clone();
-                async move { queue::retry_later(&mut conn, id, token, delay, &reason).await }
+                async move { runs::retry_later(&mut conn, id, token, delay, &reason).await }
             })
             .await;
             match outcome {
@@ -144,7 +143,7 @@ async fn record(shared: &Shared, ctx: &JobContext, ending: Ending, started: Inst
             let reason = err.to_string();
             let failed = persist(shared, ctx, "recording the job's failure", |mut conn| {
                 let reason = reason.clone();
-                async move { queue::fail(&mut conn, id, token, &reason).await }
+                async move { runs::fail(&mut conn, id, token, &reason).await }
             })
             .await;
             match failed {
@@ -158,7 +157,7 @@ async fn record(shared: &Shared, ctx: &JobContext, ending: Ending, started: Inst
         }
         Ending::Abandoned => {
             let released = persist(shared, ctx, "releasing the job", |mut conn| async move {
-                queue::release(&mut conn, id, token).await
+                runs::release(&mut conn, id, token).await
             })
             .await;
             if released == Some(true) {

@@ -1,5 +1,5 @@
 //! The durable worker pool: claims jobs from the queue ([`crate::store::queue`]) and runs
-//! them with an [`Engine`].
+//! them with an [`Engine`]; how a run ends is written by [`crate::service::runs`].
 //!
 //! - Wakes on `LISTEN jobcenter_jobs` (reconnecting after errors), on a poll interval as a
 //!   fallback, and whenever a slot frees; each wake claims up to the free slots.
@@ -35,6 +35,7 @@ use crate::config::WorkerSettings;
 use crate::domain::JobStatus;
 use crate::engine::{BuiltinEngine, Engine};
 use crate::metrics::Metrics;
+use crate::service::runs;
 use crate::store::queue;
 
 /// How the pool runs.
@@ -234,7 +235,6 @@ impl WorkerHandle {
 /// `running` while this lasts.
 async fn dispatch(shared: Arc<Shared>, _running: status::RunningGuard) {
     let types = shared.engine.job_types();
-    let types: Vec<&str> = types.iter().map(String::as_str).collect();
     let mut stopping = shared.stopping.subscribe();
     let mut outage = Outage::default();
     loop {
@@ -246,6 +246,7 @@ async fn dispatch(shared: Arc<Shared>, _running: status::RunningGuard) {
         if free > 0 {
             match queue::claim(
                 &shared.pool,
+                None,
                 &shared.settings.worker_id,
                 &types,
                 free as i64,
@@ -286,7 +287,7 @@ async fn reap(shared: Arc<Shared>) {
     loop {
         let reaped = async {
             let mut conn = shared.pool.acquire().await?;
-            queue::reap_expired(&mut conn).await
+            runs::reap_expired(&mut conn).await
         }
         .await;
         match reaped {

@@ -124,7 +124,7 @@ pub async fn prune(
 async fn delete_log(storage: &Storage, log: &str) -> bool {
     let result = match ObjectPath::parse(log) {
         Ok(path) => storage.delete(&path).await,
-        Err(err) => Err(err),
+        Err(err) => Err(err.into()),
     };
     if let Err(err) = &result {
         tracing::warn!(log, error = %error_chain(err), "retention: reject log not deleted");

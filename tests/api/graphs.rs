@@ -1,10 +1,8 @@
 //! Graph operations over HTTP: the whole life of a graph, every refusal, and races.
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 
-use crate::helpers::{PROJECT, TestApp};
+use crate::helpers::{PROJECT, TestApp, poll};
 
 /// HTTP helpers for graph calls with an operator token.
 impl TestApp {
@@ -42,22 +40,19 @@ impl TestApp {
 
     /// Polls the job until it has a final status; answers the job object.
     pub async fn wait_job(&self, graph: &str, job: &str) -> Value {
-        for _ in 0..300 {
-            let (status, body) = self
-                .call(
-                    reqwest::Method::GET,
-                    &format!("/{graph}/jobs/{job}/status"),
-                    None,
-                )
-                .await;
-            assert_eq!(status, 200, "{body}");
-            if ["success", "failed", "partiallyFailed"].contains(&body["status"].as_str().unwrap())
-            {
-                return body;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("job {job} did not finish");
+        let path = format!("/{graph}/jobs/{job}/status");
+        let (status, body) = poll(
+            &format!("job {job} to finish"),
+            || self.call(reqwest::Method::GET, &path, None),
+            |(status, body)| {
+                *status != 200
+                    || ["success", "failed", "partiallyFailed"]
+                        .contains(&body["status"].as_str().unwrap_or(""))
+            },
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        body
     }
 
     /// Creates a graph and waits until it runs; answers its id.

@@ -12,8 +12,8 @@ use jobcenter::app::Application;
 use jobcenter::auth::TokenKeys;
 use jobcenter::config::Settings;
 use jobcenter::db::embedded::{EmbeddedOptions, EmbeddedPostgres};
+use jobcenter::domain::NewJob;
 use jobcenter::domain::{JobId, JobStatus, ProjectId};
-use jobcenter::store::NewJob;
 use jobcenter::worker::PoolState;
 use serde_json::Value;
 use sqlx::{Connection, Executor, PgConnection, PgPool};
@@ -394,5 +394,62 @@ impl Proxy {
     /// Lets connections through again.
     pub fn restore(&self) {
         self.open.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// A graph of [`PROJECT`] in `graph_status` with two vertices, an edge and a schema,
+/// named `name` (or a made-up name); answers its id.
+pub async fn insert_graph(pool: &PgPool, name: Option<&str>, graph_status: i16) -> uuid::Uuid {
+    let id = uuid::Uuid::new_v4();
+    let made_up = format!("g{}", &id.simple().to_string()[..12]);
+    sqlx::query(
+        "INSERT INTO graphs (id, project_id, name, status, data_store_version, graph_size_type_index,
+                             replication, arch, created, updated, loaded, schema_xml)
+         VALUES ($1, $2, $3, $4, '2.3.18', 1, 3, 'x86_64', now(), now(), $5, '<schema v=\"1\"/>')",
+    )
+    .bind(id)
+    .bind(PROJECT)
+    .bind(name.unwrap_or(&made_up))
+    .bind(graph_status)
+    .bind(graph_status == 200)
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO graph_vertices (graph_id, id, label, props)
+         VALUES ($1, 'v1', 'person', '[\"ann\"]'), ($1, 'v2', 'person', '[\"bob\"]')",
+    )
+    .bind(id)
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO graph_edges (graph_id, source, target, label) VALUES ($1, 'v1', 'v2', 'knows')",
+    )
+    .bind(id)
+    .execute(pool)
+    .await
+    .unwrap();
+    id
+}
+
+/// Polls `read` until `done` holds of what it answers (every 25 ms, for at most a
+/// minute); answers that.
+pub async fn poll<T: std::fmt::Debug, F: std::future::Future<Output = T>>(
+    what: &str,
+    mut read: impl FnMut() -> F,
+    done: impl Fn(&T) -> bool,
+) -> T {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let value = read().await;
+        if done(&value) {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}: {value:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use jobcenter::domain::JobStatus;
-use jobcenter::store::NewJob;
+use jobcenter::domain::NewJob;
 
 use crate::helpers::{PROJECT, TestApp, ids, job, utc};
 

@@ -94,19 +94,7 @@ fn job(name: &str) -> Value {
 
 /// A live graph of [`PROJECT`] named `name`, running; its id.
 async fn insert_graph(app: &TestApp, name: &str) -> Uuid {
-    let id = Uuid::new_v4();
-    sqlx::query(
-        "INSERT INTO graphs (id, project_id, name, status, data_store_version,
-                             graph_size_type_index, replication, arch, created, updated)
-         VALUES ($1, $2, $3, 200, '2.3.18', 1, 3, 'x86_64', now(), now())",
-    )
-    .bind(id)
-    .bind(PROJECT)
-    .bind(name)
-    .execute(&app.pool)
-    .await
-    .unwrap();
-    id
+    crate::helpers::insert_graph(&app.pool, Some(name), 200).await
 }
 
 #[tokio::test]

@@ -4,8 +4,8 @@
 use chrono::{TimeDelta, Utc};
 use jobcenter::config::RetentionSettings;
 use jobcenter::domain::JobStatus;
+use jobcenter::domain::NewJob;
 use jobcenter::storage::Storage;
-use jobcenter::store::NewJob;
 use jobcenter::worker::retention::{self, Batch, Policy};
 use sqlx::PgPool;
 use uuid::Uuid;

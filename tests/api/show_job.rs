@@ -1,7 +1,7 @@
 //! The job-status API and the job object.
 
+use jobcenter::domain::JobFile;
 use jobcenter::domain::{FileKind, FileStatus, JobStatus};
-use jobcenter::store::JobFile;
 use serde_json::json;
 
 use crate::helpers::{PROJECT, TestApp, graph_id, job, status_path, utc};
@@ -240,8 +240,9 @@ async fn concurrent_reads_each_get_their_own_job() {
 /// The statement behind coalesced reads matches project, graph and id together.
 #[tokio::test]
 async fn the_batch_statement_matches_whole_keys() {
+    use jobcenter::domain::JobKey;
     use jobcenter::domain::{JobId, ProjectId};
-    use jobcenter::store::jobs::{JobKey, find_jobs};
+    use jobcenter::store::jobs::find_jobs;
     let app = TestApp::spawn_reader().await;
     let import = job(
         "graph_a",

@@ -7,15 +7,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use jobcenter::domain::JobStatus;
-use jobcenter::domain::graph::{GraphJobPayload, Operation, status};
+use jobcenter::domain::{GraphJobPayload, GraphStatus, Operation};
 use jobcenter::engine::{BuiltinEngine, Engine, EngineError, EngineFuture, JobContext};
-use jobcenter::store::queue::{self, RetryOutcome};
+use jobcenter::service::runs::{self, RetryOutcome};
+use jobcenter::store::queue;
 use jobcenter::worker::{PoolSettings, Reporting, WorkerHandle, WorkerPool};
 use serde_json::json;
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
-use crate::helpers::{PROJECT, TestApp, fresh_database};
+use crate::helpers::{PROJECT, TestApp, fresh_database, insert_graph, poll};
 
 // ---------------------------------------------------------------------------------------
 // Arrangement
@@ -26,41 +27,6 @@ async fn database() -> (String, PgPool) {
     let url = fresh_database().await;
     let pool = PgPool::connect(&url).await.unwrap();
     (url, pool)
-}
-
-/// A graph in `status` with two vertices, an edge and a schema; answers its id.
-async fn insert_graph(pool: &PgPool, graph_status: i16) -> Uuid {
-    let id = Uuid::new_v4();
-    let name = format!("g{}", &id.simple().to_string()[..12]);
-    sqlx::query(
-        "INSERT INTO graphs (id, project_id, name, status, data_store_version, graph_size_type_index,
-                             replication, arch, created, updated, loaded, schema_xml)
-         VALUES ($1, $2, $3, $4, '2.3.18', 1, 3, 'x86_64', now(), now(), $5, '<schema v=\"1\"/>')",
-    )
-    .bind(id)
-    .bind(PROJECT)
-    .bind(&name)
-    .bind(graph_status)
-    .bind(graph_status == status::RUNNING)
-    .execute(pool)
-    .await
-    .unwrap();
-    sqlx::query(
-        "INSERT INTO graph_vertices (graph_id, id, label, props)
-         VALUES ($1, 'v1', 'person', '[\"ann\"]'), ($1, 'v2', 'person', '[\"bob\"]')",
-    )
-    .bind(id)
-    .execute(pool)
-    .await
-    .unwrap();
-    sqlx::query(
-        "INSERT INTO graph_edges (graph_id, source, target, label) VALUES ($1, 'v1', 'v2', 'knows')",
-    )
-    .bind(id)
-    .execute(pool)
-    .await
-    .unwrap();
-    id
 }
 
 /// Accepts `op` the way the operation API does: the job, the graph's in-flight status and
@@ -80,7 +46,7 @@ async fn enqueue_with(pool: &PgPool, graph: Uuid, op: Operation, cancel: bool) -
     let job = Uuid::now_v7();
     let payload = serde_json::to_value(GraphJobPayload {
         operation: op.clone(),
-        status_before: before,
+        status_before: GraphStatus::from_code(before).unwrap(),
     })
     .unwrap();
     sqlx::query(
@@ -120,7 +86,7 @@ async fn enqueue_with(pool: &PgPool, graph: Uuid, op: Operation, cancel: bool) -
         "UPDATE graphs SET status = coalesce($2, status), active_job_id = $3 WHERE id = $1",
     )
     .bind(graph)
-    .bind(op.status_while_running())
+    .bind(op.status_while_running().map(GraphStatus::code))
     .bind(job)
     .execute(&mut *tx)
     .await
@@ -229,20 +195,14 @@ async fn graph_row(pool: &PgPool, graph: Uuid) -> GraphRow {
     }
 }
 
-/// Polls the job until `done` holds (generous timeout); answers the row.
+/// Polls the job until `done` holds; answers the row.
 async fn wait_job(pool: &PgPool, job: Uuid, what: &str, done: impl Fn(&JobRow) -> bool) -> JobRow {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let row = job_row(pool, job).await;
-        if done(&row) {
-            return row;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for the job to be {what}: {row:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    poll(
+        &format!("the job to be {what}"),
+        || job_row(pool, job),
+        done,
+    )
+    .await
 }
 
 async fn wait_final(pool: &PgPool, job: Uuid) -> JobRow {
@@ -281,9 +241,12 @@ async fn the_service_runs_a_pending_stop_job_to_success() {
     let mut settings = crate::helpers::test_settings(&crate::helpers::fresh_database().await);
     settings.worker.step_delay_ms = 300;
     let app = TestApp::spawn_with(settings).await;
-    let graph = insert_graph(&app.pool, status::RUNNING).await;
+    let graph = insert_graph(&app.pool, None, GraphStatus::Running.code()).await;
     let job = enqueue(&app.pool, graph, Operation::Stop).await;
-    assert_eq!(graph_row(&app.pool, graph).await.status, status::STOPPING);
+    assert_eq!(
+        graph_row(&app.pool, graph).await.status,
+        GraphStatus::Stopping.code()
+    );
 
     let done = wait_final(&app.pool, job).await;
     assert_eq!(done.status, "success", "{done:?}");
@@ -292,7 +255,7 @@ async fn the_service_runs_a_pending_stop_job_to_success() {
     assert!(done.end_time.is_some() && done.lease_token.is_none());
     assert!(done.worker_id.is_some());
     let g = graph_row(&app.pool, graph).await;
-    assert_eq!(g.status, status::STOPPED);
+    assert_eq!(g.status, GraphStatus::Stopped.code());
     assert!(!g.loaded);
     assert_eq!(g.active_job_id, None);
     assert_eq!(g.action_progress, 0.0);
@@ -301,7 +264,7 @@ async fn the_service_runs_a_pending_stop_job_to_success() {
 #[tokio::test]
 async fn progress_moves_while_a_job_runs() {
     let (_, pool) = database().await;
-    let graph = insert_graph(&pool, status::RUNNING).await;
+    let graph = insert_graph(&pool, None, GraphStatus::Running.code()).await;
     let job = enqueue(
         &pool,
         graph,
@@ -342,7 +305,10 @@ async fn progress_moves_while_a_job_runs() {
         "graph action_progress: {seen_graph:?}"
     );
     let g = graph_row(&pool, graph).await;
-    assert_eq!((g.status, g.action_progress), (status::RUNNING, 0.0));
+    assert_eq!(
+        (g.status, g.action_progress),
+        (GraphStatus::Running.code(), 0.0)
+    );
     let size: i32 = sqlx::query_scalar("SELECT graph_size_type_index FROM graphs WHERE id = $1")
         .bind(graph)
         .fetch_one(&pool)
@@ -355,7 +321,7 @@ async fn progress_moves_while_a_job_runs() {
 #[tokio::test]
 async fn restart_passes_through_starting_before_running() {
     let (_, pool) = database().await;
-    let graph = insert_graph(&pool, status::RUNNING).await;
+    let graph = insert_graph(&pool, None, GraphStatus::Running.code()).await;
     let job = enqueue(&pool, graph, Operation::Restart).await;
     let workers = start(&pool, builtin(300));
     let mut statuses = Vec::new();
@@ -376,7 +342,11 @@ async fn restart_passes_through_starting_before_running() {
     }
     assert_eq!(
         statuses,
-        vec![status::STOPPING, status::STARTING, status::RUNNING]
+        vec![
+            GraphStatus::Stopping.code(),
+            GraphStatus::Starting.code(),
+            GraphStatus::Running.code()
+        ]
     );
     assert!(last.loaded);
     workers.shutdown(Duration::from_secs(5)).await;
@@ -389,12 +359,13 @@ async fn restart_passes_through_starting_before_running() {
 #[tokio::test]
 async fn a_stale_worker_changes_nothing_once_its_lease_is_taken() {
     let (_, pool) = database().await;
-    let graph = insert_graph(&pool, status::RUNNING).await;
+    let graph = insert_graph(&pool, None, GraphStatus::Running.code()).await;
     let job = enqueue(&pool, graph, Operation::Stop).await;
     let claimed = queue::claim(
         &pool,
+        None,
         "old-worker",
-        &["GraphManagement"],
+        &["GraphManagement".to_owned()],
         10,
         Duration::from_secs(30),
     )
@@ -402,7 +373,7 @@ async fn a_stale_worker_changes_nothing_once_its_lease_is_taken() {
     .unwrap();
     assert_eq!(claimed.len(), 1);
     let old = claimed[0].clone();
-    assert_eq!((old.id, old.attempt), (job, 1));
+    assert_eq!((old.job_id.0, old.attempt), (job, 1));
 
     // Another worker takes the lease over.
     let stolen: Uuid = sqlx::query_scalar(
@@ -423,13 +394,13 @@ async fn a_stale_worker_changes_nothing_once_its_lease_is_taken() {
             .unwrap()
     );
     assert!(
-        !queue::fail(&mut conn, job, token, "old worker failed")
+        !runs::fail(&mut conn, job, token, "old worker failed")
             .await
             .unwrap()
     );
-    assert!(!queue::release(&mut conn, job, token).await.unwrap());
+    assert!(!runs::release(&mut conn, job, token).await.unwrap());
     assert_eq!(
-        queue::retry_later(&mut conn, job, token, Duration::ZERO, "x")
+        runs::retry_later(&mut conn, job, token, Duration::ZERO, "x")
             .await
             .unwrap(),
         RetryOutcome::LeaseLost
@@ -460,7 +431,7 @@ async fn a_stale_worker_changes_nothing_once_its_lease_is_taken() {
 async fn an_expired_lease_is_reclaimed_and_the_job_finishes_once() {
     let (_, pool) = database().await;
     audit_status_changes(&pool).await;
-    let graph = insert_graph(&pool, status::RUNNING).await;
+    let graph = insert_graph(&pool, None, GraphStatus::Running.code()).await;
     let job = enqueue(&pool, graph, Operation::Stop).await;
     // A worker claimed it, then vanished: its lease ran out a minute ago.
     sqlx::query(
@@ -493,14 +464,14 @@ async fn an_expired_lease_is_reclaimed_and_the_job_finishes_once() {
     let g = graph_row(&pool, graph).await;
     assert_eq!(
         (g.status, g.loaded, g.active_job_id),
-        (status::STOPPED, false, None)
+        (GraphStatus::Stopped.code(), false, None)
     );
 }
 
 #[tokio::test]
 async fn an_expired_lease_with_no_attempts_left_fails_the_job_and_restores_the_graph() {
     let (_, pool) = database().await;
-    let graph = insert_graph(&pool, status::RUNNING).await;
+    let graph = insert_graph(&pool, None, GraphStatus::Running.code()).await;
     let job = enqueue(
         &pool,
         graph,
@@ -519,11 +490,11 @@ async fn an_expired_lease_with_no_attempts_left_fails_the_job_and_restores_the_g
     .await
     .unwrap();
     let mut conn = pool.acquire().await.unwrap();
-    let reaped = queue::reap_expired(&mut conn).await.unwrap();
+    let reaped = runs::reap_expired(&mut conn).await.unwrap();
     assert_eq!(reaped.len(), 1);
     assert!(!reaped[0].requeued, "no attempts remained");
     assert!(
-        queue::reap_expired(&mut conn).await.unwrap().is_empty(),
+        runs::reap_expired(&mut conn).await.unwrap().is_empty(),
         "settled once"
     );
 
@@ -537,7 +508,10 @@ async fn an_expired_lease_with_no_attempts_left_fails_the_job_and_restores_the_g
         "{reason}"
     );
     let g = graph_row(&pool, graph).await;
-    assert_eq!((g.status, g.active_job_id), (status::RUNNING, None));
+    assert_eq!(
+        (g.status, g.active_job_id),
+        (GraphStatus::Running.code(), None)
+    );
     assert_eq!((g.vertices, g.edges), (2, 1), "nothing was cleared");
     assert!(g.schema_xml.is_some());
 }
@@ -562,7 +536,7 @@ impl Engine for Unreachable {
 async fn transient_failures_are_retried_then_the_job_fails_with_a_reason() {
     let (_, pool) = database().await;
     audit_status_changes(&pool).await;
-    let graph = insert_graph(&pool, status::RUNNING).await;
+    let graph = insert_graph(&pool, None, GraphStatus::Running.code()).await;
     let job = enqueue(&pool, graph, Operation::Expand { replication: 5 }).await;
     let runs = Arc::new(AtomicUsize::new(0));
     let reporting = Reporting::new(2);
@@ -599,13 +573,16 @@ async fn transient_failures_are_retried_then_the_job_fails_with_a_reason() {
         ]
     );
     let g = graph_row(&pool, graph).await;
-    assert_eq!((g.status, g.active_job_id), (status::RUNNING, None));
+    assert_eq!(
+        (g.status, g.active_job_id),
+        (GraphStatus::Running.code(), None)
+    );
 }
 
 #[tokio::test]
 async fn graceful_shutdown_releases_an_unfinished_job_without_using_an_attempt() {
     let (_, pool) = database().await;
-    let graph = insert_graph(&pool, status::RUNNING).await;
+    let graph = insert_graph(&pool, None, GraphStatus::Running.code()).await;
     let job = enqueue(&pool, graph, Operation::Stop).await;
     let workers = start(&pool, builtin(10_000));
     wait_job(&pool, job, "running", |r| r.status == "running").await;
@@ -621,7 +598,7 @@ async fn graceful_shutdown_releases_an_unfinished_job_without_using_an_attempt()
     let g = graph_row(&pool, graph).await;
     assert_eq!(
         (g.status, g.active_job_id, g.loaded),
-        (status::STOPPING, Some(job), true)
+        (GraphStatus::Stopping.code(), Some(job), true)
     );
 
     // Another worker takes it up as a first attempt.
@@ -635,7 +612,7 @@ async fn graceful_shutdown_releases_an_unfinished_job_without_using_an_attempt()
 async fn a_killed_worker_process_is_replaced_and_the_job_succeeds_once() {
     let (url, pool) = database().await;
     audit_status_changes(&pool).await;
-    let graph = insert_graph(&pool, status::RUNNING).await;
+    let graph = insert_graph(&pool, None, GraphStatus::Running.code()).await;
     let job = enqueue(&pool, graph, Operation::Stop).await;
 
     let mut first = worker_process(&url);
@@ -670,7 +647,7 @@ async fn a_killed_worker_process_is_replaced_and_the_job_succeeds_once() {
     let g = graph_row(&pool, graph).await;
     assert_eq!(
         (g.status, g.loaded, g.active_job_id),
-        (status::STOPPED, false, None)
+        (GraphStatus::Stopped.code(), false, None)
     );
 
     // SIGTERM stops the second worker gracefully.
@@ -710,7 +687,7 @@ fn worker_process(url: &str) -> tokio::process::Child {
 async fn a_backup_copies_the_graph_and_a_start_restores_it() {
     let (_, pool) = database().await;
     let workers = start(&pool, builtin(0));
-    let graph = insert_graph(&pool, status::RUNNING).await;
+    let graph = insert_graph(&pool, None, GraphStatus::Running.code()).await;
     let backup = Uuid::new_v4();
     let job = enqueue(&pool, graph, Operation::Backup { backup_id: backup }).await;
     assert_eq!(wait_final(&pool, job).await.status, "success");
@@ -731,7 +708,7 @@ async fn a_backup_copies_the_graph_and_a_start_restores_it() {
     let g = graph_row(&pool, graph).await;
     assert_eq!(
         (g.status, g.active_job_id),
-        (status::RUNNING, None),
+        (GraphStatus::Running.code(), None),
         "a backup keeps the status"
     );
 
@@ -760,7 +737,7 @@ async fn a_backup_copies_the_graph_and_a_start_restores_it() {
     workers.shutdown(Duration::from_secs(5)).await;
     assert_eq!(done.status, "success", "{done:?}");
     let g = graph_row(&pool, graph).await;
-    assert_eq!((g.status, g.loaded), (status::RUNNING, true));
+    assert_eq!((g.status, g.loaded), (GraphStatus::Running.code(), true));
     assert_eq!((g.vertices, g.edges), (2, 1));
     assert_eq!(g.schema_xml.as_deref(), Some("<schema v=\"1\"/>"));
 }
@@ -771,14 +748,17 @@ async fn delete_removes_the_data_and_the_backups_unless_kept() {
     let workers = start(&pool, builtin(0));
     let mut backups_left = Vec::new();
     for keep_backup in [false, true] {
-        let graph = insert_graph(&pool, status::RUNNING).await;
+        let graph = insert_graph(&pool, None, GraphStatus::Running.code()).await;
         let backup = Uuid::new_v4();
         let job = enqueue(&pool, graph, Operation::Backup { backup_id: backup }).await;
         assert_eq!(wait_final(&pool, job).await.status, "success");
         let job = enqueue(&pool, graph, Operation::Delete { keep_backup }).await;
         assert_eq!(wait_final(&pool, job).await.status, "success");
         let g = graph_row(&pool, graph).await;
-        assert_eq!((g.status, g.vertices, g.edges), (status::DELETED, 0, 0));
+        assert_eq!(
+            (g.status, g.vertices, g.edges),
+            (GraphStatus::Deleted.code(), 0, 0)
+        );
         let left: i64 = sqlx::query_scalar("SELECT count(*) FROM backup_vertices v JOIN backups b ON b.id = v.backup_id WHERE b.graph_id = $1")
             .bind(graph)
             .fetch_one(&pool)
@@ -794,7 +774,7 @@ async fn delete_removes_the_data_and_the_backups_unless_kept() {
 async fn clear_upgrade_and_expand_change_the_graph() {
     let (_, pool) = database().await;
     let workers = start(&pool, builtin(0));
-    let graph = insert_graph(&pool, status::RUNNING).await;
+    let graph = insert_graph(&pool, None, GraphStatus::Running.code()).await;
     for op in [
         Operation::Clear {
             clear_metadata: true,
@@ -817,14 +797,14 @@ async fn clear_upgrade_and_expand_change_the_graph() {
         .fetch_one(&pool)
         .await
         .unwrap();
-    assert_eq!((replication, g.status), (5, status::RUNNING));
+    assert_eq!((replication, g.status), (5, GraphStatus::Running.code()));
 }
 
 #[tokio::test]
 async fn refused_operations_fail_with_a_reason_and_restore_the_graph() {
     let (_, pool) = database().await;
     let workers = start(&pool, builtin(0));
-    let graph = insert_graph(&pool, status::RUNNING).await;
+    let graph = insert_graph(&pool, None, GraphStatus::Running.code()).await;
     let cases = [(
         Operation::Upgrade {
             version: "2.1".into(),
@@ -841,14 +821,14 @@ async fn refused_operations_fail_with_a_reason_and_restore_the_graph() {
         let g = graph_row(&pool, graph).await;
         assert_eq!(
             (g.status, g.active_job_id),
-            (status::RUNNING, None),
+            (GraphStatus::Running.code(), None),
             "{op:?}"
         );
         assert_eq!(g.data_store_version, "2.3.18");
     }
     // Starting from a backup of another graph fails; the graph stays stopped.
-    let stopped = insert_graph(&pool, status::STOPPED).await;
-    let other = insert_graph(&pool, status::RUNNING).await;
+    let stopped = insert_graph(&pool, None, GraphStatus::Stopped.code()).await;
+    let other = insert_graph(&pool, None, GraphStatus::Running.code()).await;
     let backup = Uuid::new_v4();
     let job = enqueue(&pool, other, Operation::Backup { backup_id: backup }).await;
     assert_eq!(wait_final(&pool, job).await.status, "success");
@@ -867,14 +847,14 @@ async fn refused_operations_fail_with_a_reason_and_restore_the_graph() {
     let g = graph_row(&pool, stopped).await;
     assert_eq!(
         (g.status, g.loaded, g.active_job_id),
-        (status::STOPPED, false, None)
+        (GraphStatus::Stopped.code(), false, None)
     );
 }
 
 #[tokio::test]
 async fn a_cancelled_backup_ends_failed_cancelled_and_the_backup_failed() {
     let (_, pool) = database().await;
-    let graph = insert_graph(&pool, status::STOPPED).await;
+    let graph = insert_graph(&pool, None, GraphStatus::Stopped.code()).await;
     let backup = Uuid::new_v4();
     let job = enqueue_with(&pool, graph, Operation::Backup { backup_id: backup }, true).await;
     let workers = start(&pool, builtin(0));
@@ -889,13 +869,16 @@ async fn a_cancelled_backup_ends_failed_cancelled_and_the_backup_failed() {
         .unwrap();
     assert_eq!(state, "failed");
     let g = graph_row(&pool, graph).await;
-    assert_eq!((g.status, g.active_job_id), (status::STOPPED, None));
+    assert_eq!(
+        (g.status, g.active_job_id),
+        (GraphStatus::Stopped.code(), None)
+    );
 }
 
 #[tokio::test]
 async fn jobs_without_a_payload_are_records_and_never_claimed() {
     let (_, pool) = database().await;
-    let graph = insert_graph(&pool, status::RUNNING).await;
+    let graph = insert_graph(&pool, None, GraphStatus::Running.code()).await;
     for payload in [json!({}), serde_json::Value::Null] {
         sqlx::query(
             "INSERT INTO jobs (id, project_id, graph_id, graph_name, job_type, job_name, status, begin_time, payload)
@@ -911,14 +894,15 @@ async fn jobs_without_a_payload_are_records_and_never_claimed() {
     let job = enqueue(&pool, graph, Operation::Stop).await;
     let claimed = queue::claim(
         &pool,
+        None,
         "w",
-        &["GraphManagement"],
+        &["GraphManagement".to_owned()],
         10,
         Duration::from_secs(30),
     )
     .await
     .unwrap();
-    let ids: Vec<Uuid> = claimed.iter().map(|j| j.id).collect();
+    let ids: Vec<Uuid> = claimed.iter().map(|j| j.job_id.0).collect();
     assert_eq!(ids, [job]);
 }
 
@@ -940,12 +924,12 @@ async fn the_pool_rides_out_a_database_outage() {
     pool_settings.retry_base = Duration::from_millis(500);
     let workers = WorkerPool::start(via_proxy, builtin(500), pool_settings);
 
-    let first = insert_graph(&pool, status::RUNNING).await;
+    let first = insert_graph(&pool, None, GraphStatus::Running.code()).await;
     let running = enqueue(&pool, first, Operation::Stop).await;
     wait_job(&pool, running, "running", |r| r.status == "running").await;
     proxy.cut().await;
     // Enqueued while the workers cannot hear: its notification is lost.
-    let second = insert_graph(&pool, status::RUNNING).await;
+    let second = insert_graph(&pool, None, GraphStatus::Running.code()).await;
     let queued = enqueue(&pool, second, Operation::Stop).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(job_row(&pool, queued).await.status, "pending");
@@ -957,7 +941,7 @@ async fn the_pool_rides_out_a_database_outage() {
         let g = graph_row(&pool, graph).await;
         assert_eq!(
             (g.status, g.loaded, g.active_job_id),
-            (status::STOPPED, false, None)
+            (GraphStatus::Stopped.code(), false, None)
         );
     }
     workers.shutdown(Duration::from_secs(5)).await;

@@ -3,15 +3,12 @@
 //! Swagger UI at `GET /docs/`, embedded in the binary (the vendored Swagger UI of
 //! `utoipa-swagger-ui`: nothing is fetched at build or run time). Neither needs a token.
 //!
-//! Policy: every route registered in `http::routes` is in [`ApiDoc`]'s `paths` (the graph
-//! operations, served by one handler, are one path each: see [`actions`]); every route
-//! with a token answers the common errors of [`CommonErrors`]; a test compares the served
-//! document with a committed snapshot.
+//! Policy: every route registered in `http::routes` is in [`ApiDoc`]'s `paths`; request
+//! bodies and parameters are documented by the very structs that read them
+//! (`http::requests`); every route with a token answers the common errors of
+//! [`CommonErrors`]; a test compares the served document with a committed snapshot.
 
-pub mod actions;
-pub mod bodies;
 pub mod errors;
-pub mod params;
 
 use std::sync::{Arc, LazyLock};
 
@@ -46,22 +43,24 @@ const SCHEME: &str = "x_auth_token";
         docs_file,
         crate::http::jobs::list_jobs,
         crate::http::jobs::show_job,
-        crate::http::producer::cancel,
-        crate::http::producer::retry,
+        crate::http::jobs::cancel,
+        crate::http::jobs::retry,
         crate::http::graphs::create_graph,
         crate::http::graphs::list_graphs,
         crate::http::graphs::show_graph,
         crate::http::graphs::delete_graph,
-        actions::stop,
-        actions::start,
-        actions::restart,
-        actions::clear_graph,
-        actions::upgrade,
-        actions::resize,
-        actions::expand,
-        actions::import_graph,
-        actions::export_graph,
-        actions::backup,
+        crate::http::graph_ops::stop,
+        crate::http::graph_ops::start,
+        crate::http::graph_ops::restart,
+        crate::http::graph_ops::clear_graph,
+        crate::http::graph_ops::upgrade,
+        crate::http::graph_ops::resize,
+        crate::http::graph_ops::expand,
+        crate::http::graph_ops::import_graph,
+        crate::http::graph_ops::export_graph,
+        crate::http::graph_ops::backup,
+        crate::http::graph_ops::export_backup,
+        crate::http::graph_ops::import_backup,
         crate::http::backups::list_all_backups,
         crate::http::backups::list_graph_backups,
         crate::http::backups::delete_backup,
@@ -233,7 +232,7 @@ pub async fn docs_file(file: web::Path<String>) -> Result<HttpResponse, ApiError
         Ok(Some(found)) => Ok(HttpResponse::Ok()
             .content_type(found.content_type)
             .body(found.bytes.into_owned())),
-        Ok(None) => Err(ApiError::no_route()),
+        Ok(None) => Err(crate::domain::Code::NoRoute.into()),
         Err(err) => Err(ApiError::internal(err.as_ref())),
     }
 }
@@ -242,9 +241,10 @@ pub async fn docs_file(file: web::Path<String>) -> Result<HttpResponse, ApiError
 mod tests {
     use utoipa::PartialSchema;
 
-    use super::params::StatusFilter;
-    use crate::domain::producer::{FinalStatus, final_status};
-    use crate::domain::{FileKind, FileStatus, JobStatus};
+    use crate::domain::producer::final_status;
+    use crate::domain::{BackupStatus, FileKind, FileStatus, JobStatus};
+    use crate::http::requests::params::StatusFilter;
+    use crate::http::requests::producer::FinalStatus;
 
     /// The `enum` values of a schema.
     fn values<T: PartialSchema>() -> Vec<String> {
@@ -265,6 +265,9 @@ mod tests {
         }
         for value in values::<FileKind>() {
             assert_eq!(value.parse::<FileKind>().unwrap().as_str(), value);
+        }
+        for value in values::<BackupStatus>() {
+            assert_eq!(value.parse::<BackupStatus>().unwrap().as_str(), value);
         }
         for value in values::<FinalStatus>() {
             assert_eq!(final_status(&value).unwrap().as_str(), value);

@@ -5,4 +5,5 @@ SELECT j.id, j.project_id, j.graph_id, j.graph_name, j.job_type, j.job_name,
              FROM job_files f WHERE f.job_id = j.id
              AND (j.job_name = 'ImportGraph' OR j.job_type <> 'GraphManagement')
              ORDER BY f.kind, f.ordinal) AS "files!: FileRows"
-FROM jobs j WHERE j.id = $1 AND j.project_id = $2 AND j.graph_id = $3
+FROM unnest($1::uuid[], $2::text[], $3::uuid[]) AS k(id, project_id, graph_id)
+JOIN jobs j ON j.id = k.id AND j.project_id = k.project_id AND j.graph_id = k.graph_id

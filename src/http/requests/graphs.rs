@@ -1,0 +1,368 @@
+//! The bodies of the graph calls, and their turning into domain types.
+
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::lenient;
+use crate::domain::graph::{GraphName, NewGraph};
+use crate::domain::transfer::{ExportFields, ImportFields, ParallelEdgeFields, path_field};
+use crate::domain::{Code, ExportRequest, ImportRequest, ObjectPath, ParamError};
+use crate::http::extract::Body;
+
+/// A body that carries nothing (stop, restart, add backup): `{}`, or no body at all.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct EmptyBody {}
+
+impl Body for EmptyBody {
+    const EMPTY_IS_OBJECT: bool = true;
+}
+
+/// `POST /v2/{project_id}/graphs`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateGraphBody {
+    #[schema(required = true)]
+    pub graph: Option<GraphSpec>,
+}
+
+impl Body for CreateGraphBody {}
+
+/// The graph to create. Fields beyond these are kept and echoed back in the graph object.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct GraphSpec {
+    /// Starts with a letter; letters, digits and `_`; 4 to 50 characters (else `GES.7012`).
+    #[schema(required = true, pattern = "^[A-Za-z][A-Za-z0-9_]{3,49}$")]
+    pub name: Option<String>,
+    /// 0..100 (an integer, or a numeric string).
+    #[serde(default, deserialize_with = "lenient::int")]
+    #[schema(required = true, minimum = 0, maximum = 100)]
+    pub graph_size_type_index: Option<i64>,
+    /// 1..10 (3 when absent).
+    #[serde(default, deserialize_with = "lenient::int")]
+    #[schema(minimum = 1, maximum = 10)]
+    pub replication: Option<i64>,
+    /// `x86_64` when absent.
+    pub arch: Option<String>,
+    pub vpc_id: Option<String>,
+    pub subnet_id: Option<String>,
+    pub security_group_id: Option<String>,
+    /// Any JSON (`[]` when absent), echoed back.
+    pub tags: Option<Value>,
+    /// Other fields, echoed back.
+    #[serde(flatten)]
+    #[schema(value_type = std::collections::HashMap<String, Value>)]
+    pub extra: Map<String, Value>,
+}
+
+impl TryFrom<CreateGraphBody> for NewGraph {
+    type Error = ParamError;
+
+    fn try_from(body: CreateGraphBody) -> Result<Self, Self::Error> {
+        let spec = body.graph.ok_or_else(|| ParamError::missing("graph"))?;
+        let name = spec.name.ok_or_else(|| ParamError::missing("name"))?;
+        let name = GraphName::parse(&name).ok_or_else(|| {
+            ParamError::with_code(
+                Code::BadGraphName,
+                "graph.name",
+                Code::BadGraphName.default_message(),
+            )
+        })?;
+        let size = spec
+            .graph_size_type_index
+            .ok_or_else(|| ParamError::missing("graph_size_type_index"))?;
+        let replication = spec.replication.unwrap_or(3);
+        if !(0..=100).contains(&size) || !(1..=10).contains(&replication) {
+            return Err(ParamError::new(
+                "graph_size_type_index",
+                "graph_size_type_index must be 0..100 and replication 1..10",
+            ));
+        }
+        Ok(NewGraph {
+            name,
+            graph_size_type_index: size as i32,
+            replication: replication as i32,
+            arch: spec.arch.unwrap_or_else(|| "x86_64".to_owned()),
+            vpc_id: spec.vpc_id,
+            subnet_id: spec.subnet_id,
+            security_group_id: spec.security_group_id,
+            tags: spec.tags.unwrap_or_else(|| json!([])),
+            extra: Value::Object(spec.extra),
+        })
+    }
+}
+
+/// `start`: the body may be absent.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct StartBody {
+    /// Start from this successful backup of the graph (its id).
+    pub graph_backup_id: Option<String>,
+}
+
+impl Body for StartBody {
+    const EMPTY_IS_OBJECT: bool = true;
+}
+
+/// A backup id field: anything but an id is a bad parameter.
+fn backup_id(field: &'static str, raw: &str) -> Result<Uuid, ParamError> {
+    Uuid::try_parse(raw).map_err(|_| ParamError::new(field, "not a backup id"))
+}
+
+impl StartBody {
+    /// The backup to start from, if any.
+    pub fn backup(&self) -> Result<Option<Uuid>, ParamError> {
+        self.graph_backup_id
+            .as_deref()
+            .map(|raw| backup_id("graph_backup_id", raw))
+            .transpose()
+    }
+}
+
+/// `upgrade`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UpgradeBody {
+    /// A dotted version greater than the graph's, such as `2.3.19`.
+    #[schema(required = true, example = "2.3.19")]
+    pub upgrade_version: Option<String>,
+    /// Accepted; has no effect here.
+    #[serde(default, deserialize_with = "lenient::bool")]
+    pub force_upgrade: Option<bool>,
+}
+
+impl Body for UpgradeBody {}
+
+/// `resize`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ResizeBody {
+    #[schema(required = true)]
+    pub resize: Option<ResizeSpec>,
+}
+
+impl Body for ResizeBody {}
+
+/// The new size.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ResizeSpec {
+    /// 0..100 (an integer, or a numeric string).
+    #[serde(default, deserialize_with = "lenient::int")]
+    #[schema(required = true, minimum = 0, maximum = 100)]
+    pub graph_size_type_index: Option<i64>,
+}
+
+impl ResizeBody {
+    /// The new size class.
+    pub fn size(self) -> Result<i32, ParamError> {
+        let spec = self.resize.ok_or_else(|| ParamError::missing("resize"))?;
+        let size = spec
+            .graph_size_type_index
+            .ok_or_else(|| ParamError::missing("resize.graph_size_type_index"))?;
+        i32::try_from(size)
+            .ok()
+            .filter(|s| (0..=100).contains(s))
+            .ok_or_else(|| ParamError::new("graph_size_type_index", "must be 0..100"))
+    }
+}
+
+/// `expand`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ExpandBody {
+    #[schema(required = true)]
+    pub expand: Option<ExpandSpec>,
+}
+
+impl Body for ExpandBody {}
+
+/// The new replication.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ExpandSpec {
+    /// 1..10 (an integer, or a numeric string).
+    #[serde(default, deserialize_with = "lenient::int")]
+    #[schema(required = true, minimum = 1, maximum = 10)]
+    pub replication: Option<i64>,
+}
+
+impl ExpandBody {
+    /// The new number of replicas.
+    pub fn replication(self) -> Result<i32, ParamError> {
+        let spec = self.expand.ok_or_else(|| ParamError::missing("expand"))?;
+        let replication = spec
+            .replication
+            .ok_or_else(|| ParamError::missing("expand.replication"))?;
+        i32::try_from(replication)
+            .ok()
+            .filter(|r| (1..=10).contains(r))
+            .ok_or_else(|| ParamError::new("replication", "must be 1..10"))
+    }
+}
+
+/// `import-graph`: at least one of the three paths. Paths are object paths in the
+/// service's storage (`bucket/dir/file`); every file must exist (else `GES.7017`).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ImportBody {
+    /// The schema file (XML).
+    pub schema_path: Option<String>,
+    /// A vertex file, or a directory of them.
+    pub vertexset_path: Option<String>,
+    /// An edge file, or a directory of them.
+    pub edgeset_path: Option<String>,
+    /// Where failed lines are logged.
+    pub log_dir: Option<String>,
+    /// Only `csv`.
+    #[schema(value_type = Option<FileFormat>)]
+    pub vertexset_format: Option<String>,
+    /// Only `csv`.
+    #[schema(value_type = Option<FileFormat>)]
+    pub edgeset_format: Option<String>,
+    /// One ASCII character (`,` when absent; a tab also as `\t`); not the quote.
+    #[schema(min_length = 1, max_length = 2)]
+    pub delimiter: Option<String>,
+    /// One ASCII character (`"` when absent).
+    #[schema(min_length = 1, max_length = 1)]
+    pub trim_quote: Option<String>,
+    /// Accepted; has no effect here.
+    #[serde(default, deserialize_with = "lenient::bool")]
+    pub offline: Option<bool>,
+    pub parallel_edge: Option<ParallelEdgeBody>,
+}
+
+impl Body for ImportBody {}
+
+/// The import file formats.
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum FileFormat {
+    Csv,
+}
+
+/// What an import does with an edge that joins the same two vertices as one already there.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ParallelEdgeBody {
+    /// `allow` when absent.
+    #[schema(value_type = Option<ParallelEdgeAction>, inline)]
+    pub action: Option<String>,
+    /// Whether parallel edges are found regardless of their labels (true when absent).
+    #[serde(default, deserialize_with = "lenient::bool")]
+    pub ignore_label: Option<bool>,
+}
+
+/// `parallel_edge.action`.
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum ParallelEdgeAction {
+    Allow,
+    Ignore,
+    Override,
+}
+
+impl TryFrom<ImportBody> for ImportRequest {
+    type Error = ParamError;
+
+    fn try_from(body: ImportBody) -> Result<Self, Self::Error> {
+        for (field, format) in [
+            ("vertexset_format", &body.vertexset_format),
+            ("edgeset_format", &body.edgeset_format),
+        ] {
+            if format.as_deref().is_some_and(|f| f != "csv") {
+                return Err(ParamError::new(field, "only csv is supported"));
+            }
+        }
+        ImportRequest::try_from(ImportFields {
+            schema_path: body.schema_path,
+            vertexset_path: body.vertexset_path,
+            edgeset_path: body.edgeset_path,
+            log_dir: body.log_dir,
+            delimiter: body.delimiter,
+            trim_quote: body.trim_quote,
+            parallel_edge: body.parallel_edge.map(|p| ParallelEdgeFields {
+                action: p.action,
+                ignore_label: p.ignore_label,
+            }),
+        })
+    }
+}
+
+/// `export-graph`: every field is required; paths are object paths in the service's
+/// storage.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ExportBody {
+    /// The directory the files are written to.
+    #[schema(required = true)]
+    pub graph_export_path: Option<String>,
+    /// The name of the edge file.
+    #[schema(required = true)]
+    pub edge_set_name: Option<String>,
+    /// The name of the vertex file.
+    #[schema(required = true)]
+    pub vertex_set_name: Option<String>,
+    /// The name of the schema file.
+    #[schema(required = true)]
+    pub schema_name: Option<String>,
+}
+
+impl Body for ExportBody {}
+
+impl TryFrom<ExportBody> for ExportRequest {
+    type Error = ParamError;
+
+    fn try_from(body: ExportBody) -> Result<Self, Self::Error> {
+        let required = |field: &'static str, value: Option<String>| {
+            value.ok_or_else(|| ParamError::missing(field))
+        };
+        ExportRequest::try_from(ExportFields {
+            graph_export_path: required("graph_export_path", body.graph_export_path)?,
+            edge_set_name: required("edge_set_name", body.edge_set_name)?,
+            vertex_set_name: required("vertex_set_name", body.vertex_set_name)?,
+            schema_name: required("schema_name", body.schema_name)?,
+        })
+    }
+}
+
+/// `backups/export`: a successful backup of the graph, and where its files go.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ExportBackupBody {
+    /// The backup (its id).
+    #[schema(required = true)]
+    pub backup_id: Option<String>,
+    /// The directory (an object path) the backup's files are written to.
+    #[schema(required = true)]
+    pub export_path: Option<String>,
+}
+
+impl Body for ExportBackupBody {}
+
+impl ExportBackupBody {
+    /// The backup and the directory.
+    pub fn parts(self) -> Result<(Uuid, ObjectPath), ParamError> {
+        let id = self
+            .backup_id
+            .ok_or_else(|| ParamError::missing("backup_id"))?;
+        let path = self
+            .export_path
+            .ok_or_else(|| ParamError::missing("export_path"))?;
+        Ok((
+            backup_id("backup_id", &id)?,
+            path_field("export_path", &path)?,
+        ))
+    }
+}
+
+/// `backups/import`: where the files of an exported backup are.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ImportBackupBody {
+    /// The directory (an object path) an export of a backup wrote; its `backup.json` must
+    /// exist (else `GES.7017`).
+    #[schema(required = true)]
+    pub import_path: Option<String>,
+}
+
+impl Body for ImportBackupBody {}
+
+impl ImportBackupBody {
+    /// The directory.
+    pub fn path(self) -> Result<ObjectPath, ParamError> {
+        let path = self
+            .import_path
+            .ok_or_else(|| ParamError::missing("import_path"))?;
+        path_field("import_path", &path)
+    }
+}
