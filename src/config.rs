@@ -2,10 +2,17 @@
 //! then `config/<JOBCENTER_ENV>.toml` when present, then environment variables
 //! `JOBCENTER__<SECTION>__<KEY>`. Every key has a default; a bad value fails start-up with
 //! a message naming the key.
+//!
+//! Policy: the defaults are a developer's (a private PostgreSQL, a secret file created on
+//! first use); `server.mode = "production"` (or `JOBCENTER_ENV=production`) refuses to
+//! start without a database URL and a configured JWT secret or key. Secrets (the database
+//! URL and password, the JWT secret, the S3 secret key) are [`SecretString`]s: `Debug`
+//! and logs never show them.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 const DEFAULTS: &str = include_str!("../config/default.toml");
@@ -34,15 +41,27 @@ pub struct ServerSettings {
     pub shutdown_timeout_secs: u64,
     /// HTTP worker threads; 0: one per CPU core.
     pub workers: usize,
+    /// `development` (the defaults may start a private database and create a secret) or
+    /// `production` (every such setting must be given).
+    pub mode: ServerMode,
+}
+
+/// What the defaults may do for a missing setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServerMode {
+    Development,
+    Production,
 }
 
 /// The PostgreSQL database, or the private one started when `url` is empty.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
-    pub url: String,
+    /// May carry a password.
+    pub url: SecretString,
     /// Replaces the URL's password when not empty.
-    pub password: String,
+    pub password: SecretString,
     /// A file whose content (one trailing newline dropped) replaces the URL's password.
     pub password_file: String,
     pub max_connections: u32,
@@ -62,7 +81,7 @@ pub struct EmbeddedSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthSettings {
-    pub jwt_secret: String,
+    pub jwt_secret: SecretString,
     pub jwt_secret_file: PathBuf,
     pub algorithm: String,
     pub public_key_file: String,
@@ -151,6 +170,7 @@ impl Settings {
     /// process environment.
     pub fn load() -> anyhow::Result<Settings> {
         let env = std::env::var("JOBCENTER_ENV").unwrap_or_else(|_| "local".into());
+
         let dir = std::env::var("JOBCENTER_CONFIG_DIR").unwrap_or_else(|_| "config".into());
         let builder = config::Config::builder()
             .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
@@ -160,7 +180,9 @@ impl Settings {
                     .prefix_separator("__")
                     .separator("__")
                     .try_parsing(true),
-            );
+            )
+            .set_override_option("server.mode", (env == "production").then_some("production"))
+            .context("reading configuration")?;
         Self::from_config(builder.build().context("reading configuration")?)
     }
 
@@ -204,7 +226,9 @@ impl Settings {
         if self.worker.poll_interval_ms < 10 {
             return bad("worker.poll_interval_ms", "must be at least 10");
         }
-        if !self.database.password.is_empty() && !self.database.password_file.is_empty() {
+        if !self.database.password.expose_secret().is_empty()
+            && !self.database.password_file.is_empty()
+        {
             return bad(
                 "database.password_file",
                 "set either database.password or database.password_file, not both",
@@ -218,6 +242,36 @@ impl Settings {
         }
         if self.retention.interval_secs == 0 {
             return bad("retention.interval_secs", "must be at least 1");
+        }
+        if self.server.mode == ServerMode::Production {
+            self.validate_production()?;
+        }
+        Ok(())
+    }
+
+    /// Production: no private database, no secret file made up on first use.
+    fn validate_production(&self) -> anyhow::Result<()> {
+        let missing = |key: &str, why: &str| {
+            Err(anyhow::anyhow!(
+                "invalid configuration: {key}: required when server.mode is production ({why})"
+            ))
+        };
+        if self.database.url.expose_secret().is_empty() {
+            return missing(
+                "database.url",
+                "an empty URL starts a private development database",
+            );
+        }
+        let auth = &self.auth;
+        if auth.algorithm == "HS256"
+            && auth.jwt_secret.expose_secret().is_empty()
+            && !auth.jwt_secret_file.is_file()
+        {
+            return missing(
+                "auth.jwt_secret",
+                "or an existing auth.jwt_secret_file, or auth.public_key_file with RS256/ES256; \
+                 no secret file is created",
+            );
         }
         Ok(())
     }
@@ -239,13 +293,14 @@ mod tests {
     fn defaults_load() {
         let settings = Settings::defaults().unwrap();
         assert_eq!(settings.server.port, 8080);
-        assert!(settings.database.url.is_empty());
+        assert!(settings.database.url.expose_secret().is_empty());
+        assert_eq!(settings.server.mode, ServerMode::Development);
         assert_eq!(settings.log.format, LogFormat::Text);
         assert!(settings.metrics.enabled);
         assert_eq!(settings.metrics.port, 9090);
         assert_eq!(settings.metrics.address("127.0.0.1"), "127.0.0.1:9090");
         assert_eq!(settings.server.shutdown_timeout_secs, 30);
-        assert!(settings.database.password.is_empty());
+        assert!(settings.database.password.expose_secret().is_empty());
         assert!(settings.database.password_file.is_empty());
         let retention = &settings.retention;
         assert!(retention.enabled);
@@ -257,6 +312,42 @@ mod tests {
             ),
             (180, 1000, 3600)
         );
+    }
+
+    #[test]
+    fn production_needs_a_database_and_a_secret_and_names_them() {
+        let err = with("[server]\nmode = \"production\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("database.url"), "{err}");
+        let err = with("[server]\nmode = \"production\"\n[database]\nurl = \"postgres://db/x\"\n[auth]\njwt_secret_file = \"/nonexistent/secret\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("auth.jwt_secret"), "{err}");
+        let ok = with(
+            "[server]\nmode = \"production\"\n[database]\nurl = \"postgres://db/x\"\n[auth]\njwt_secret = \"0123456789abcdef0\"",
+        );
+        assert!(ok.is_ok(), "{ok:?}");
+        assert!(
+            with("[server]\nmode = \"staging\"")
+                .unwrap_err()
+                .to_string()
+                .contains("server.mode")
+        );
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug() {
+        let settings = with("[database]\nurl = \"postgres://u:hunter2@db/x\"\npassword = \"pw-secret-1\"\n[auth]\njwt_secret = \"jwt-secret-0123456789\"\n[storage.s3]\nsecret_access_key = \"s3-secret-key\"").unwrap();
+        let shown = format!("{settings:?}");
+        for secret in [
+            "hunter2",
+            "pw-secret-1",
+            "jwt-secret-0123456789",
+            "s3-secret-key",
+        ] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
     }
 
     #[test]

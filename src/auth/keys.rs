@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use secrecy::ExposeSecret;
 
 use super::Claims;
 use super::verified::VerifiedTokens;
@@ -141,11 +142,12 @@ impl TokenKeys {
 
 /// The configured secret, or the secret file's content, creating the file on first use.
 fn hs256_secret(settings: &AuthSettings) -> anyhow::Result<String> {
-    if !settings.jwt_secret.is_empty() {
-        if settings.jwt_secret.len() < 16 {
+    let secret = settings.jwt_secret.expose_secret();
+    if !secret.is_empty() {
+        if secret.len() < 16 {
             bail!("auth.jwt_secret: must be at least 16 characters");
         }
-        return Ok(settings.jwt_secret.clone());
+        return Ok(secret.to_owned());
     }
     let path = &settings.jwt_secret_file;
     match std::fs::read_to_string(path) {

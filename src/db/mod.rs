@@ -11,6 +11,7 @@ pub use pools::PoolSet;
 use std::time::Duration;
 
 use anyhow::Context;
+use secrecy::ExposeSecret;
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
@@ -30,7 +31,7 @@ pub struct Database {
 impl Database {
     /// Uses `database.url`, or starts (or reuses) the private PostgreSQL when it is empty.
     pub async fn locate(settings: &DatabaseSettings) -> anyhow::Result<Database> {
-        if !settings.url.is_empty() {
+        if !settings.url.expose_secret().is_empty() {
             return Ok(Database {
                 url: configured_url(settings)?,
                 embedded: None,
@@ -83,14 +84,17 @@ pub fn configured_url(settings: &DatabaseSettings) -> anyhow::Result<String> {
             );
         }
         Some((password.to_owned(), "database.password_file"))
-    } else if !settings.password.is_empty() {
-        Some((settings.password.clone(), "database.password"))
+    } else if !settings.password.expose_secret().is_empty() {
+        Some((
+            settings.password.expose_secret().to_owned(),
+            "database.password",
+        ))
     } else {
         None
     };
     match password {
-        None => Ok(settings.url.clone()),
-        Some((password, key)) => with_password(&settings.url, &password)
+        None => Ok(settings.url.expose_secret().to_owned()),
+        Some((password, key)) => with_password(settings.url.expose_secret(), &password)
             .map_err(|e| anyhow::anyhow!("{key}: cannot be applied to database.url: {e}")),
     }
 }

@@ -35,7 +35,7 @@ pub struct S3Settings {
     pub endpoint: String,
     pub region: String,
     pub access_key_id: String,
-    pub secret_access_key: String,
+    pub secret_access_key: secrecy::SecretString,
     pub allow_http: bool,
 }
 

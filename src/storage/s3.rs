@@ -42,7 +42,7 @@ impl Buckets {
                 .with_endpoint(&s.endpoint)
                 .with_region(&s.region)
                 .with_access_key_id(&s.access_key_id)
-                .with_secret_access_key(&s.secret_access_key)
+                .with_secret_access_key(secrecy::ExposeSecret::expose_secret(&s.secret_access_key))
                 .with_allow_http(s.allow_http)
                 .with_bucket_name(bucket)
                 .build()?,

@@ -215,34 +215,46 @@ async fn a_graph_without_a_schema_is_not_exported_and_says_why() {
 }
 
 #[tokio::test]
-async fn file_names_that_make_no_valid_path_fail_the_export_clearly() {
+async fn file_names_that_make_no_valid_path_are_refused_at_the_call() {
     let (app, root) = app_with_storage().await;
     let graph = app.running_graph("badnames").await;
     load_movies_with_sql(&app, &graph).await;
-    // Each part is a valid path (the HTTP layer checks that), but together they are longer
-    // than an object path may be.
+    // Each part is a valid path, but together they are longer than an object path may be.
     let dir = format!("demo/{}", "d".repeat(600));
     let mut body = export_body(&dir);
     body["schema_name"] = json!("s".repeat(500));
-    let job = app.operate(&graph, "export-graph", Some(body)).await;
-    assert_eq!(job["status"], "failed", "{job}");
-    let reason = job["fail_reason"].as_str().unwrap();
+    let (status, answer) = app
+        .post(&format!("/{graph}/export-graph"), Some(body))
+        .await;
+    assert_eq!(
+        (status, answer["error_code"].as_str()),
+        (400, Some("GES.7011")),
+        "{answer}"
+    );
     assert!(
-        reason.starts_with("schema_name \"sss")
-            && reason.ends_with(&format!("\" does not make a valid object path under {dir}")),
-        "{reason}"
+        answer["error_msg"]
+            .as_str()
+            .unwrap()
+            .contains("schema_name"),
+        "{answer}"
     );
     // Two files of one name would overwrite each other.
     let mut body = export_body("demo/bad");
     body["edge_set_name"] = json!("vertices.csv/");
-    let job = app.operate(&graph, "export-graph", Some(body)).await;
-    assert_eq!(job["status"], "failed", "{job}");
+    let (status, answer) = app
+        .post(&format!("/{graph}/export-graph"), Some(body))
+        .await;
+    assert_eq!(
+        (status, answer["error_code"].as_str()),
+        (400, Some("GES.0001")),
+        "{answer}"
+    );
     assert!(
-        job["fail_reason"]
+        answer["error_msg"]
             .as_str()
             .unwrap()
             .contains("must name three different files"),
-        "{job}"
+        "{answer}"
     );
     assert_eq!(app.graph(&graph).await.1["graph"]["status"], "200");
     assert!(files_under(&root, "demo/bad").is_empty());

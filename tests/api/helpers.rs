@@ -170,8 +170,8 @@ pub fn test_settings(database_url: &str) -> Settings {
     let mut settings = Settings::defaults().unwrap();
     settings.server.port = 0;
     settings.metrics.port = 0;
-    settings.database.url = database_url.to_owned();
-    settings.auth.jwt_secret = SECRET.to_owned();
+    settings.database.url = database_url.into();
+    settings.auth.jwt_secret = SECRET.into();
     settings.storage.root = storage_root(database_url);
     // Tests record jobs dated years ago: no pruning under them unless a test asks for it.
     settings.retention.enabled = false;
@@ -213,7 +213,9 @@ impl TestApp {
             .metrics_port()
             .map(|port| format!("http://127.0.0.1:{port}"))
             .unwrap_or_default();
-        let pool = PgPool::connect(&settings.database.url).await.unwrap();
+        let pool = PgPool::connect(secrecy::ExposeSecret::expose_secret(&settings.database.url))
+            .await
+            .unwrap();
         let workers = app.workers().clone();
         tokio::spawn(app.run_until_stopped());
         // The pool starts in the spawned task: wait for it, so readiness is settled.

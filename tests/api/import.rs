@@ -424,3 +424,88 @@ async fn counts_and_progress_move_while_an_import_runs() {
         "a poller saw the counts and the progress between start and end"
     );
 }
+
+#[tokio::test]
+async fn every_bad_import_option_is_refused_at_the_call_naming_its_field() {
+    let (app, _root) = app_with_fixtures().await;
+    let graph = app.running_graph("options").await;
+    let with = |extra: Value| {
+        let mut body = json!({"vertexset_path": "demo/movies/vertices.csv"});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        body
+    };
+    let cases = [
+        (json!({"delimiter": "；"}), "GES.0001", "delimiter"),
+        (json!({"delimiter": "é"}), "GES.0001", "delimiter"),
+        (json!({"delimiter": ",,"}), "GES.0001", "delimiter"),
+        (json!({"delimiter": "\""}), "GES.0001", "trim_quote"),
+        (
+            json!({"delimiter": "|", "trim_quote": "|"}),
+            "GES.0001",
+            "trim_quote",
+        ),
+        (json!({"trim_quote": "''"}), "GES.0001", "trim_quote"),
+        (json!({"trim_quote": "\n"}), "GES.0001", "trim_quote"),
+        (json!({"delimiter": 5}), "GES.0001", "delimiter"),
+        (
+            json!({"parallel_edge": {"action": "ignore", "ignore_label": "yes"}}),
+            "GES.0001",
+            "parallel_edge.ignore_label",
+        ),
+        (
+            json!({"parallel_edge": {"action": "ignore", "ignore_label": 1}}),
+            "GES.0001",
+            "parallel_edge.ignore_label",
+        ),
+        (
+            json!({"parallel_edge": {"action": "merge"}}),
+            "GES.0001",
+            "parallel_edge.action",
+        ),
+        (
+            json!({"parallel_edge": "allow"}),
+            "GES.0001",
+            "parallel_edge",
+        ),
+        (
+            json!({"vertexset_format": "parquet"}),
+            "GES.0001",
+            "vertexset_format",
+        ),
+        (json!({"log_dir": "../logs"}), "GES.7011", "log_dir"),
+        (
+            json!({"edgeset_path": "demo/movies/missing.csv"}),
+            "GES.7017",
+            "edgeset_path",
+        ),
+    ];
+    for (extra, code, field) in cases {
+        let (status, body) = app
+            .post(&format!("/{graph}/import-graph"), Some(with(extra.clone())))
+            .await;
+        assert_eq!(
+            (status, body["error_code"].as_str()),
+            (400, Some(code)),
+            "{extra}: {body}"
+        );
+        let message = body["error_msg"].as_str().unwrap();
+        assert!(message.contains(field), "{extra}: {message}");
+    }
+    let (status, body) = app
+        .post(&format!("/{graph}/import-graph"), Some(json!({})))
+        .await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (400, Some("GES.7049")),
+        "{body}"
+    );
+    // Accepted forms: a tab as one character and as the two-character escape, a comma.
+    for delimiter in [",", "\t", "\\t"] {
+        let body =
+            with(json!({"delimiter": delimiter, "parallel_edge": {"ignore_label": "false"}}));
+        let job = app.operate(&graph, "import-graph", Some(body)).await;
+        assert_eq!(job["job_name"], "ImportGraph", "{delimiter:?}: {job}");
+    }
+}

@@ -14,7 +14,7 @@ use crate::venv::{self, Package, printed};
 
 /// Every route the app serves, as documented: the graph operations (one handler,
 /// `POST .../{graph_id}/{action}`) are one path each.
-const ROUTES: [(&str, &str); 30] = [
+const ROUTES: [(&str, &str); 32] = [
     ("get", "/health/live"),
     ("get", "/health/ready"),
     ("get", "/openapi.json"),
@@ -41,6 +41,8 @@ const ROUTES: [(&str, &str); 30] = [
     ("post", "/v2/{project_id}/graphs/{graph_id}/import-graph"),
     ("post", "/v2/{project_id}/graphs/{graph_id}/export-graph"),
     ("post", "/v2/{project_id}/graphs/{graph_id}/backups"),
+    ("post", "/v2/{project_id}/graphs/{graph_id}/backups/export"),
+    ("post", "/v2/{project_id}/graphs/{graph_id}/backups/import"),
     ("get", "/v2/{project_id}/graphs/backups"),
     ("get", "/v2/{project_id}/graphs/{graph_id}/backups"),
     (

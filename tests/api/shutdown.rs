@@ -205,3 +205,106 @@ async fn the_database_password_comes_from_a_file() {
         assert!(err.contains("database.password_file"), "{err}");
     }
 }
+
+/// A start with everything logged (`RUST_LOG=debug`) shows none of the secrets: the
+/// database password in the URL, the JWT secret, the S3 secret key.
+#[tokio::test]
+async fn a_debug_log_of_a_start_shows_no_secret() {
+    const DB_SECRET: &str = "db-secret-4c1d";
+    const JWT: &str = "jwt-secret-9f2e-0123456789";
+    const S3: &str = "s3-secret-77aa";
+    let url = fresh_database().await;
+    let with_password = url.replacen(
+        "postgres://postgres@",
+        &format!("postgres://postgres:{DB_SECRET}@"),
+        1,
+    );
+    assert_ne!(with_password, url, "the test URL names its user: {url}");
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("serve.log");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_jobcenter"))
+        .arg("serve")
+        .env("RUST_LOG", "debug")
+        .env("NO_COLOR", "1")
+        .env("JOBCENTER_CONFIG_DIR", "/nonexistent")
+        .env("JOBCENTER__DATABASE__URL", &with_password)
+        .env("JOBCENTER__SERVER__PORT", port.to_string())
+        .env("JOBCENTER__METRICS__PORT", "0")
+        .env("JOBCENTER__AUTH__JWT_SECRET", JWT)
+        .env("JOBCENTER__STORAGE__S3__SECRET_ACCESS_KEY", S3)
+        .env("JOBCENTER__STORAGE__ROOT", storage_root(&url))
+        .env("JOBCENTER__RETENTION__ENABLED", "false")
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(std::fs::File::create(&log).unwrap()))
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start jobcenter serve");
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    wait_until_live(&client, &base).await;
+    let token = TokenKeys::from_settings(&test_settings(&url).auth)
+        .unwrap()
+        .issue("tester", PROJECT, &["readonly"], Duration::from_secs(60))
+        .unwrap();
+    let listed = client
+        .get(format!("{base}/v2/{PROJECT}/graphs/jobs"))
+        .header("X-Auth-Token", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.status().as_u16(),
+        401,
+        "the service uses its own secret, not the tests'"
+    );
+    kill(Pid::from_raw(child.id().unwrap() as i32), Signal::SIGTERM).unwrap();
+    child.wait().await.unwrap();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("jobcenter listening"), "{text}");
+    assert!(text.lines().count() > 10, "a debug log: {text}");
+    for secret in [DB_SECRET, JWT, S3] {
+        assert!(!text.contains(secret), "{secret} is in the log");
+    }
+}
+
+/// In production mode a start without a database URL or a JWT secret stops naming the key;
+/// the default mode starts a private database instead (the README's first command).
+#[tokio::test]
+async fn production_mode_refuses_to_start_without_a_database_or_a_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |envs: Vec<(&'static str, String)>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_jobcenter"));
+        command
+            .arg("serve")
+            .current_dir(dir.path())
+            .env_remove("RUST_LOG")
+            .env("JOBCENTER_CONFIG_DIR", "/nonexistent")
+            .env_remove("JOBCENTER__DATABASE__URL")
+            .env_remove("JOBCENTER__AUTH__JWT_SECRET");
+        command.envs(envs);
+        command.output().unwrap()
+    };
+    let out = run(vec![("JOBCENTER_ENV", "production".into())]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("database.url"),
+        "{stderr}"
+    );
+    let out = run(vec![
+        ("JOBCENTER__SERVER__MODE", "production".into()),
+        (
+            "JOBCENTER__DATABASE__URL",
+            "postgres://postgres@127.0.0.1:1/none".into(),
+        ),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("auth.jwt_secret"),
+        "{stderr}"
+    );
+    assert!(
+        !dir.path().join("var/jwt-secret").exists(),
+        "no secret file was created"
+    );
+}
