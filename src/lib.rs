@@ -1,8 +1,13 @@
 //! jobcenter: the job center of a graph database management plane.
 //!
-//! Layers: [`config`] → [`db`] (where the database is, migrations, pool) → [`store`] (all
-//! SQL) ← [`domain`] (parsed types) ← [`http`] (routes, extractors, error mapping), with
-//! [`auth`] for tokens and [`app`] tying them into a server.
+//! Layers, each importing only those below it (see ARCHITECTURE.md):
+//! [`http`] (routes, extractors, request bodies, views, the one error mapping) →
+//! [`service`] (every transaction and business rule) → [`store`] (SQL only) →
+//! [`domain`] (entities, statuses, the state machine, parsed values, the error-code
+//! table). Beside them: [`worker`] and [`engine`] (running jobs), [`import`] (the import
+//! library), [`storage`] (object storage), [`db`] (database, migrations, pools), [`auth`]
+//! (tokens and roles), [`metrics`], [`config`], [`telemetry`], [`cli`] (subcommands), and
+//! [`app`] tying them into a server.
 
 pub mod app;
 pub mod auth;
