@@ -2,7 +2,7 @@ use super::*;
 
 fn settings(url: &str, password: &str, password_file: &str) -> DatabaseSettings {
     let mut settings = crate::config::Settings::defaults().unwrap().database;
-    settings.url = url.to_owned();
+    settings.url = url.into();
     settings.password = password.into();
     settings.password_file = password_file.to_owned();
     settings

@@ -13,7 +13,6 @@
 
 use std::fs::File;
 use std::io::BufWriter;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde_json::Value as Json;
@@ -123,7 +122,7 @@ struct CsvSink<T> {
 
 impl<T> CsvSink<T> {
     fn new(
-        file: &PathBuf,
+        file: &std::path::Path,
         schema: &Arc<Schema>,
         write_row: fn(&mut Out, &Schema, &T) -> Result<(), EngineError>,
     ) -> Result<CsvSink<T>, EngineError> {
