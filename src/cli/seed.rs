@@ -11,7 +11,6 @@ use uuid::Uuid;
 use crate::domain::time::start_of_day;
 use crate::domain::{FileKind, FileStatus, JobId, JobStatus, ProjectId};
 use crate::domain::{JobFile, NewJob};
-use crate::store;
 
 /// Every graph-management job name.
 pub const JOB_NAMES: [&str; 14] = [
@@ -86,9 +85,7 @@ pub async fn run(pool: &PgPool, args: &SeedArgs) -> anyhow::Result<()> {
         while left > 0 {
             let n = left.min(args.batch as u64) as usize;
             let (jobs, files) = generator.batch(n);
-            let mut tx = pool.begin().await?;
-            store::seed::copy_jobs(&mut tx, &jobs, &files).await?;
-            tx.commit().await?;
+            crate::service::jobs::record_history(pool, &jobs, &files).await?;
             left -= n as u64;
             done += n as u64;
             let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-9);

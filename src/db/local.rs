@@ -20,7 +20,13 @@ use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection};
 use tokio::sync::Semaphore;
 
-use crate::store::StoreError;
+/// An error a read on a pooled connection may end with: made from the driver's errors,
+/// and able to tell a dead connection (after which a new connection may succeed) from a
+/// failed statement.
+pub trait ReadError: From<sqlx::Error> + std::fmt::Display {
+    /// Whether the statement failed because its connection was gone.
+    fn is_dead_connection(&self) -> bool;
+}
 
 /// An idle connection is closed after this long unused.
 pub const MAX_IDLE: Duration = Duration::from_secs(10 * 60);
@@ -87,10 +93,10 @@ impl LocalPool {
 
     /// Runs `read` on a connection: an idle one, or a new one when none is idle or the idle
     /// one turned out dead. `read` may run twice, so it must only read.
-    pub async fn read<T>(
+    pub async fn read<T, E: ReadError>(
         &self,
-        read: impl AsyncFn(&mut PgConnection) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
+        read: impl AsyncFn(&mut PgConnection) -> Result<T, E>,
+    ) -> Result<T, E> {
         let inner = &self.0;
         let _permit = tokio::time::timeout(inner.acquire_timeout, inner.permits.acquire())
             .await
@@ -98,13 +104,13 @@ impl LocalPool {
             .map_err(|_| sqlx::Error::PoolClosed)?;
         if let Some(mut reused) = inner.take_idle() {
             match read(&mut reused.conn).await {
-                Err(err) if is_dead_connection(&err) => {
+                Err(err) if err.is_dead_connection() => {
                     tracing::info!(error = %err, "a pooled connection was dead; reconnecting");
                 }
                 result => return inner.finish(reused, result),
             }
         }
-        let mut fresh = inner.connect().await?;
+        let mut fresh = inner.connect::<E>().await?;
         let result = read(&mut fresh.conn).await;
         inner.finish(fresh, result)
     }
@@ -121,7 +127,7 @@ impl Inner {
     }
 
     /// A new connection; an unanswered attempt gives up after the acquire timeout.
-    async fn connect(&self) -> Result<Pooled, StoreError> {
+    async fn connect<E: ReadError>(&self) -> Result<Pooled, E> {
         let connecting = PgConnection::connect_with(&self.options);
         let conn = tokio::time::timeout(self.acquire_timeout, connecting)
             .await
@@ -137,11 +143,7 @@ impl Inner {
     }
 
     /// Keeps the connection for the next read when its statement succeeded.
-    fn finish<T>(
-        &self,
-        mut pooled: Pooled,
-        result: Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
+    fn finish<T, E>(&self, mut pooled: Pooled, result: Result<T, E>) -> Result<T, E> {
         if result.is_ok() && pooled.opened.elapsed() < MAX_LIFETIME {
             pooled.idle_since = Instant::now();
             let mut idle = self.idle.borrow_mut();
@@ -149,18 +151,5 @@ impl Inner {
             self.counts.idle.store(idle.len() as u32, Ordering::Relaxed);
         }
         result
-    }
-}
-
-/// Whether a statement failed because its connection was gone (not because of the
-/// statement): then a new connection may succeed.
-fn is_dead_connection(err: &StoreError) -> bool {
-    match err {
-        StoreError::Unavailable(sqlx::Error::Io(_)) => true,
-        StoreError::Unavailable(sqlx::Error::Database(db)) => db
-            .code()
-            .is_some_and(|code| code.starts_with("08") || code == "57P01"),
-        StoreError::Shared(inner) => is_dead_connection(inner),
-        _ => false,
     }
 }

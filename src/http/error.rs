@@ -25,11 +25,16 @@ pub struct ApiError {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorBody<'a> {
     /// The contract's error code, e.g. `GES.7000`.
-    #[schema(example = "GES.7000")]
+    #[schema(example = example_code)]
     pub error_code: &'a str,
     /// What was wrong, for people.
     #[schema(example = "the graph does not exist")]
     pub error_msg: &'a str,
+}
+
+/// The code the document shows as an example.
+fn example_code() -> &'static str {
+    Code::GraphNotFound.as_str()
 }
 
 impl ApiError {

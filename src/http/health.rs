@@ -7,7 +7,7 @@ use serde::Serialize;
 use sqlx::PgPool;
 use utoipa::ToSchema;
 
-use crate::store;
+use crate::service::health;
 use crate::worker::PoolStatus;
 
 /// The liveness answer.
@@ -78,20 +78,15 @@ pub async fn live() -> HttpResponse {
 )]
 #[get("/health/ready")]
 pub async fn ready(pool: web::Data<PgPool>, workers: web::Data<PoolStatus>) -> HttpResponse {
-    let expected = crate::db::latest_migration();
-    let applied = store::health::applied_migration(pool.get_ref()).await;
-    let (database, migrations_current) = match &applied {
-        Ok(version) => ("up", *version == Some(expected)),
-        Err(_) => ("down", false),
-    };
+    let database = health::database(pool.get_ref()).await;
     let workers_state = workers.state();
-    let ready = database == "up" && migrations_current && workers_state.is_healthy();
+    let ready = database.is_current() && workers_state.is_healthy();
     let body = Readiness {
         status: if ready { "ready" } else { "not ready" },
-        database,
+        database: if database.up { "up" } else { "down" },
         migrations: MigrationState {
-            expected,
-            applied: applied.ok().flatten(),
+            expected: database.expected,
+            applied: database.applied,
         },
         workers: WorkerState {
             state: workers_state.as_str(),

@@ -10,12 +10,10 @@ use super::job_view::{JobListView, JobView};
 use super::openapi::errors as err;
 use super::producer_view::{CancelAnswer, CancelResult, Retried};
 use super::requests::params::{GraphJobPath, GraphPath, JobListParams, JobPath, ProjectPath};
-use crate::db::LocalPool;
 use crate::domain::{JobKey, JobQuery};
 use crate::metrics::Metrics;
-use crate::service::jobs::{self, Cancelled};
+use crate::service::jobs::{self, Cancelled, LocalPool, StatusReader};
 use crate::storage::Storage;
-use crate::store::status_reads::StatusReader;
 
 /// The job list's connections of an HTTP worker thread.
 pub struct ListPool(pub LocalPool);

@@ -7,14 +7,14 @@ use uuid::Uuid;
 use super::graphs::{already_retried, submit_job};
 use super::runs::compensate;
 use super::{ServiceError, begin};
-use crate::db::LocalPool;
+pub use crate::db::LocalPool;
 use crate::domain::{
-    Code, GRAPH_MANAGEMENT, GraphJobPayload, Job, JobId, JobKey, JobQuery, JobStatus, Operation,
-    Origin, ProjectId,
+    Code, GRAPH_MANAGEMENT, GraphJobPayload, Job, JobFile, JobId, JobKey, JobQuery, JobStatus,
+    NewJob, Operation, Origin, ProjectId,
 };
 use crate::storage::Storage;
-use crate::store::status_reads::StatusReader;
-use crate::store::{JobPage, list, producer, queue};
+pub use crate::store::status_reads::StatusReader;
+use crate::store::{JobPage, list, producer, queue, seed};
 
 /// One page of the project's jobs and the exact number matching the filter.
 pub async fn list_jobs(
@@ -141,4 +141,17 @@ fn with_new_backup(op: Operation) -> Operation {
         },
         other => other,
     }
+}
+
+/// Records finished history (`jobcenter seed`): jobs and their file results in one
+/// transaction, through COPY.
+pub async fn record_history(
+    pool: &PgPool,
+    jobs: &[NewJob],
+    files: &[(JobId, Vec<JobFile>)],
+) -> Result<(), ServiceError> {
+    let mut tx = begin(pool).await?;
+    seed::copy_jobs(&mut tx, jobs, files).await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -9,6 +9,7 @@
 
 pub mod backups;
 pub mod graphs;
+pub mod health;
 pub mod jobs;
 pub mod producer;
 pub mod runs;

@@ -101,6 +101,21 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+/// A read of the per-thread pools ([`crate::db::LocalPool`]) runs once more on a new
+/// connection when its reused one turned out dead (the database restarted).
+impl crate::db::local::ReadError for StoreError {
+    fn is_dead_connection(&self) -> bool {
+        match self {
+            StoreError::Unavailable(sqlx::Error::Io(_)) => true,
+            StoreError::Unavailable(sqlx::Error::Database(db)) => db
+                .code()
+                .is_some_and(|code| code.starts_with("08") || code == "57P01"),
+            StoreError::Shared(inner) => inner.is_dead_connection(),
+            _ => false,
+        }
+    }
+}
+
 /// Connection-level failures: the pool could not hand out a connection, the socket broke,
 /// or the server is shutting down / starting up / refusing connections.
 fn is_unavailable(err: &sqlx::Error) -> bool {
