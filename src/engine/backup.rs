@@ -170,15 +170,14 @@ pub async fn import(
             manifest.format
         )));
     }
-    let schema = match manifest.schema {
-        true => {
-            let xml = String::from_utf8(read_all(storage, &file(dir, SCHEMA)?).await?)
-                .map_err(|e| failed(format!("{dir}/{SCHEMA}: {e}")))?;
-            Schema::parse(&xml)
-                .map_err(|e| failed(format!("{}: {dir}/{SCHEMA}: {e}", Code::SchemaUnreadable)))?;
-            Some(xml)
-        }
-        false => None,
+    let schema = if manifest.schema {
+        let xml = String::from_utf8(read_all(storage, &file(dir, SCHEMA)?).await?)
+            .map_err(|e| failed(format!("{dir}/{SCHEMA}: {e}")))?;
+        Schema::parse(&xml)
+            .map_err(|e| failed(format!("{}: {dir}/{SCHEMA}: {e}", Code::SchemaUnreadable)))?;
+        Some(xml)
+    } else {
+        None
     };
     let mut tx = ctx.begin_fenced().await?;
     backup_data::clear(&mut tx, backup_id).await?;

@@ -12,11 +12,9 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{Authorized, JsonBody, Operator, Query};
 use super::graph_view::JobAccepted;
 use super::openapi::errors as err;
-use super::requests::graphs::{
-    EmptyBody, ExpandBody, ExportBackupBody, ExportBody, ImportBackupBody, ImportBody, ResizeBody,
-    StartBody, UpgradeBody,
-};
+use super::requests::graphs::{EmptyBody, ExpandBody, ResizeBody, StartBody, UpgradeBody};
 use super::requests::params::{ClearGraphParams, GraphPath, ProjectPath};
+use super::requests::transfer::{ExportBackupBody, ExportBody, ImportBackupBody, ImportBody};
 use crate::domain::{ExportRequest, ImportRequest, Operation, ParamError};
 use crate::metrics::Metrics;
 use crate::service::graphs;

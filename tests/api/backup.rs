@@ -1,6 +1,6 @@
 //! Backups hold the graph's data; a start from a backup restores exactly that.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
 
@@ -73,4 +73,85 @@ async fn starting_from_a_backup_restores_exactly_what_was_backed_up() {
         )
         .await;
     assert_eq!(again["status"], "success", "{again}");
+}
+
+/// A backup's files that do not hold what their manifest says fail the import: the job
+/// says why, the backup it was making ends `failed`, the graph is as it was; an export of
+/// a backup that is not a successful backup of the graph is refused at the call.
+#[tokio::test]
+async fn a_tampered_backup_export_fails_its_import_and_the_backup() {
+    let url = crate::helpers::fresh_database().await;
+    let root = crate::helpers::storage_root(&url);
+    let app = TestApp::spawn_with(crate::helpers::test_settings(&url)).await;
+    let graph = app.running_graph("tampered").await;
+    app.operate(&graph, "backups", None).await;
+    let (_, listed) = app
+        .call(reqwest::Method::GET, &format!("/{graph}/backups"), None)
+        .await;
+    let backup = listed["backup_list"][0]["id"].as_str().unwrap().to_owned();
+    let body = json!({"backup_id": backup, "export_path": "demo/out"});
+    let job = app.operate(&graph, "backups/export", Some(body)).await;
+    assert_eq!(job["status"], "success", "{job}");
+    let manifest = root.join("demo/out/backup.json");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let mut counts: Value = serde_json::from_str(&text).unwrap();
+    counts["vertices"] = json!(counts["vertices"].as_i64().unwrap() + 1);
+    std::fs::write(&manifest, counts.to_string()).unwrap();
+
+    let job = app
+        .operate(
+            &graph,
+            "backups/import",
+            Some(json!({"import_path": "demo/out"})),
+        )
+        .await;
+    assert_eq!(job["status"], "failed", "{job}");
+    assert!(
+        job["fail_reason"]
+            .as_str()
+            .unwrap()
+            .contains("manifest says"),
+        "{job}"
+    );
+    let (_, listed) = app
+        .call(reqwest::Method::GET, &format!("/{graph}/backups"), None)
+        .await;
+    let statuses: Vec<&str> = listed["backup_list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == "failed").count(),
+        1,
+        "{listed}"
+    );
+    assert_eq!(app.graph(&graph).await.1["graph"]["status"], "200");
+
+    let unknown =
+        json!({"backup_id": uuid::Uuid::new_v4().simple().to_string(), "export_path": "demo/x"});
+    let (status, answer) = app
+        .post(&format!("/{graph}/backups/export"), Some(unknown))
+        .await;
+    assert_eq!(
+        (status, answer["error_code"].as_str()),
+        (400, Some("GES.0001")),
+        "{answer}"
+    );
+    assert!(
+        answer["error_msg"].as_str().unwrap().contains("backup_id"),
+        "{answer}"
+    );
+    let (status, answer) = app
+        .post(
+            &format!("/{graph}/backups/export"),
+            Some(json!({"backup_id": backup})),
+        )
+        .await;
+    assert_eq!(
+        (status, answer["error_code"].as_str()),
+        (400, Some("GES.7049")),
+        "{answer}"
+    );
 }

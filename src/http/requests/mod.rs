@@ -1,4 +1,4 @@
-//! What requests carry, as serde structs: bodies ([`graphs`], [`producer`]) and path and
+//! What requests carry, as serde structs: bodies ([`graphs`], [`transfer`], [`producer`]) and path and
 //! query parameters ([`params`]). Each is read once by an extractor
 //! ([`super::extract::JsonBody`], `web::Path`, [`super::extract::Query`]), turned into
 //! domain types by `TryFrom` (errors name the field), and documents itself: its `ToSchema`
@@ -12,3 +12,4 @@ pub mod graphs;
 pub mod lenient;
 pub mod params;
 pub mod producer;
+pub mod transfer;
