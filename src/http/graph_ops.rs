@@ -43,6 +43,7 @@ impl Call {
             graph,
             op,
             &who,
+            None,
         )
         .await?;
         Ok(accepted(&self.metrics, name, job))

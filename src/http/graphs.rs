@@ -130,6 +130,15 @@ pub async fn delete_graph(
     };
     let name = op.job_name();
     let graph = graph_id(&path.graph_id)?;
-    let job = graphs::submit(&pool, &storage, &auth.project, graph, op, &auth.origin()).await?;
+    let job = graphs::submit(
+        &pool,
+        &storage,
+        &auth.project,
+        graph,
+        op,
+        &auth.origin(),
+        None,
+    )
+    .await?;
     Ok(accepted(&metrics, name, job))
 }

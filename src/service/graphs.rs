@@ -81,21 +81,9 @@ pub async fn show_graph(
         .ok_or_else(|| ServiceError::rejected(Code::GraphNotFound))
 }
 
-/// Accepts `op` on a live graph of `project`, or says why not.
+/// Accepts `op` on a live graph of `project`, or says why not. A retry of the failed job
+/// `retry_of` links the new job to it in the same transaction (a job is retried once).
 pub async fn submit(
-    pool: &PgPool,
-    storage: &Storage,
-    project: &ProjectId,
-    graph_id: Uuid,
-    op: Operation,
-    who: &Origin,
-) -> Result<JobId, ServiceError> {
-    submit_job(pool, storage, project, graph_id, op, who, None).await
-}
-
-/// [`submit`] of a retry of the failed job `retry_of`: the new job links to it, in the same
-/// transaction (a job is retried at most once).
-pub(crate) async fn submit_job(
     pool: &PgPool,
     storage: &Storage,
     project: &ProjectId,

@@ -4,7 +4,7 @@
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::graphs::{already_retried, submit_job};
+use super::graphs::{already_retried, submit};
 use super::runs::compensate;
 use super::{ServiceError, begin};
 pub use crate::db::LocalPool;
@@ -114,7 +114,7 @@ pub async fn retry(
             .graph_id
             .ok_or_else(|| ServiceError::rejected(Code::GraphNotFound))?;
         let op = with_new_backup(payload.operation);
-        submit_job(pool, storage, project, graph, op, who, Some(old.id)).await?
+        submit(pool, storage, project, graph, op, who, Some(old.id)).await?
     } else {
         let mut tx = begin(pool).await?;
         let new_id = producer::insert_retry(&mut tx, project.as_str(), &old, who)

@@ -223,39 +223,13 @@ async fn file_names_that_make_no_valid_path_are_refused_at_the_call() {
     let dir = format!("demo/{}", "d".repeat(600));
     let mut body = export_body(&dir);
     body["schema_name"] = json!("s".repeat(500));
-    let (status, answer) = app
-        .post(&format!("/{graph}/export-graph"), Some(body))
-        .await;
-    assert_eq!(
-        (status, answer["error_code"].as_str()),
-        (400, Some("GES.7011")),
-        "{answer}"
-    );
-    assert!(
-        answer["error_msg"]
-            .as_str()
-            .unwrap()
-            .contains("schema_name"),
-        "{answer}"
-    );
+    let path = format!("/{graph}/export-graph");
+    app.refused(&path, body, "GES.7011", "schema_name").await;
     // Two files of one name would overwrite each other.
     let mut body = export_body("demo/bad");
     body["edge_set_name"] = json!("vertices.csv/");
-    let (status, answer) = app
-        .post(&format!("/{graph}/export-graph"), Some(body))
+    app.refused(&path, body, "GES.0001", "must name three different files")
         .await;
-    assert_eq!(
-        (status, answer["error_code"].as_str()),
-        (400, Some("GES.0001")),
-        "{answer}"
-    );
-    assert!(
-        answer["error_msg"]
-            .as_str()
-            .unwrap()
-            .contains("must name three different files"),
-        "{answer}"
-    );
     assert_eq!(app.graph(&graph).await.1["graph"]["status"], "200");
     assert!(files_under(&root, "demo/bad").is_empty());
     assert!(

@@ -84,6 +84,18 @@ impl TestApp {
         id.simple().to_string()
     }
 
+    /// A POST that must be refused with HTTP 400, `code`, and a message naming `field`.
+    pub async fn refused(&self, path: &str, body: Value, code: &str, field: &str) {
+        let (status, answer) = self.post(path, Some(body.clone())).await;
+        assert_eq!(
+            (status, answer["error_code"].as_str()),
+            (400, Some(code)),
+            "{body}: {answer}"
+        );
+        let message = answer["error_msg"].as_str().unwrap_or_default();
+        assert!(message.contains(field), "{body}: {message}");
+    }
+
     /// Runs an operation to its end; answers the job object.
     pub async fn operate(&self, graph: &str, action: &str, body: Option<Value>) -> Value {
         let (status, accepted) = self.post(&format!("/{graph}/{action}"), body).await;

@@ -482,25 +482,17 @@ async fn every_bad_import_option_is_refused_at_the_call_naming_its_field() {
         ),
     ];
     for (extra, code, field) in cases {
-        let (status, body) = app
-            .post(&format!("/{graph}/import-graph"), Some(with(extra.clone())))
+        app.refused(&format!("/{graph}/import-graph"), with(extra), code, field)
             .await;
-        assert_eq!(
-            (status, body["error_code"].as_str()),
-            (400, Some(code)),
-            "{extra}: {body}"
-        );
-        let message = body["error_msg"].as_str().unwrap();
-        assert!(message.contains(field), "{extra}: {message}");
     }
-    let (status, body) = app
-        .post(&format!("/{graph}/import-graph"), Some(json!({})))
-        .await;
-    assert_eq!(
-        (status, body["error_code"].as_str()),
-        (400, Some("GES.7049")),
-        "{body}"
-    );
+    let missing = json!({"delimiter": ","});
+    app.refused(
+        &format!("/{graph}/import-graph"),
+        missing,
+        "GES.7049",
+        "vertexset_path",
+    )
+    .await;
     // Accepted forms: a tab as one character and as the two-character escape, a comma.
     for delimiter in [",", "\t", "\\t"] {
         let body =
