@@ -10,13 +10,14 @@ use sqlx::PgPool;
 use tracing_actix_web::TracingLogger;
 
 use crate::auth::TokenKeys;
-use crate::config::{RetentionSettings, Settings, WorkerSettings};
+use crate::config::{CountsSettings, RetentionSettings, Settings, WorkerSettings};
 use crate::db::{self, Database, PoolSet};
 use crate::http;
 use crate::http::jobs::ListPool;
 use crate::metrics::{self, Metrics};
 use crate::storage::Storage;
 use crate::store::status_reads::{self, StatusReader};
+use crate::worker::fold::FoldHandle;
 use crate::worker::retention::RetentionHandle;
 use crate::worker::{self, PoolStatus, Reporting};
 
@@ -35,6 +36,7 @@ pub struct Application {
     pool: PgPool,
     worker: WorkerSettings,
     retention: RetentionSettings,
+    counts: CountsSettings,
     storage: Storage,
     shutdown_timeout: Duration,
 }
@@ -87,6 +89,7 @@ impl Application {
             pool,
             worker: settings.worker.clone(),
             retention: settings.retention.clone(),
+            counts: settings.counts.clone(),
             storage,
             shutdown_timeout: Duration::from_secs(shutdown_timeout),
         })
@@ -139,6 +142,10 @@ impl Application {
             self.storage.clone(),
             reporting,
         );
+        let folder = FoldHandle::start(
+            self.pool.clone(),
+            Duration::from_millis(self.counts.fold_interval_ms),
+        );
         let retention = (self.worker.concurrency > 0).then(|| {
             RetentionHandle::start(self.pool.clone(), self.storage.clone(), &self.retention)
         });
@@ -171,7 +178,8 @@ impl Application {
                 retention.stop().await;
             }
         };
-        let (result, (), ()) = tokio::join!(http, workers.shutdown(grace), retention);
+        let (result, (), (), ()) =
+            tokio::join!(http, workers.shutdown(grace), retention, folder.stop());
         if let Some(metrics_server) = metrics_server {
             metrics_server.stop(true).await;
         }

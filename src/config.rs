@@ -29,6 +29,7 @@ pub struct Settings {
     pub worker: WorkerSettings,
     pub metrics: MetricsSettings,
     pub retention: RetentionSettings,
+    pub counts: CountsSettings,
 }
 
 /// Where the HTTP API listens.
@@ -128,6 +129,14 @@ pub struct WorkerSettings {
     pub poll_interval_ms: u64,
     pub shutdown_grace_secs: u64,
     pub step_delay_ms: u64,
+}
+
+/// `[counts]`: the job list's count store (see [`crate::worker::fold`]).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CountsSettings {
+    /// Milliseconds between two folds of the count deltas.
+    pub fold_interval_ms: u64,
 }
 
 /// `[retention]`: how long finished jobs are kept (see [`crate::store::retention`]).
@@ -233,6 +242,9 @@ impl Settings {
                 "database.password_file",
                 "set either database.password or database.password_file, not both",
             );
+        }
+        if self.counts.fold_interval_ms == 0 {
+            return bad("counts.fold_interval_ms", "must be at least 1");
         }
         if self.retention.max_age_days == 0 {
             return bad("retention.max_age_days", "must be at least 1");

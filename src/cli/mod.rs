@@ -17,6 +17,7 @@ use crate::domain::ProjectId;
 use crate::metrics::server::serve as serve_metrics;
 use crate::storage::Storage;
 use crate::worker::Reporting;
+use crate::worker::fold::FoldHandle;
 use crate::worker::retention::RetentionHandle;
 
 /// The job center of the graph database management plane.
@@ -212,11 +213,14 @@ async fn run_worker(
     };
     let workers = crate::worker::start_builtin_with(pool.clone(), cfg, storage.clone(), reporting);
     let retention = RetentionHandle::start(pool.clone(), storage, &settings.retention);
+    let fold_interval = Duration::from_millis(settings.counts.fold_interval_ms);
+    let folder = FoldHandle::start(pool.clone(), fold_interval);
     let signal = crate::app::stop_signal().await;
     tracing::info!(signal, "stopping");
     tokio::join!(
         workers.shutdown(Duration::from_secs(cfg.shutdown_grace_secs)),
-        retention.stop()
+        retention.stop(),
+        folder.stop()
     );
     if let Some(metrics_server) = metrics_server {
         metrics_server.stop(true).await;

@@ -123,6 +123,12 @@ fn with_password(url: &str, password: &str) -> anyhow::Result<String> {
 
 /// Applies pending migrations, retrying the connection with backoff for up to `patience`.
 pub async fn migrate(url: &str, patience: Duration) -> anyhow::Result<()> {
+    migrate_to(url, patience, None).await
+}
+
+/// [`migrate`] up to `version` only (all of them with `None`): the tests of a migration
+/// start from the schema before it.
+pub async fn migrate_to(url: &str, patience: Duration, version: Option<i32>) -> anyhow::Result<()> {
     let mut delay = Duration::from_millis(200);
     let deadline = tokio::time::Instant::now() + patience;
     let mut attempt = 0u32;
@@ -146,7 +152,11 @@ pub async fn migrate(url: &str, patience: Duration) -> anyhow::Result<()> {
             Err(err) => return Err(err).context("connecting to the database to migrate it"),
         }
     };
-    let report = migrations::migrations::runner()
+    let mut runner = migrations::migrations::runner();
+    if let Some(version) = version {
+        runner = runner.set_target(refinery::Target::Version(version));
+    }
+    let report = runner
         .run_async(&mut client)
         .await
         .context("applying migrations")?;

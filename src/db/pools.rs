@@ -59,9 +59,14 @@ impl PoolSet {
         self.add(settings, thread_share(settings, threads))
     }
 
-    /// The job list's connections of the calling HTTP worker thread (one of `threads`).
+    /// The job list's connections of the calling HTTP worker thread (one of `threads`),
+    /// whose prepared statements always use their generic plan: a custom plan of the list
+    /// statement is planned again at every request, which costs more than running it (its
+    /// generic plan reads the same indexes: `jobcenter check-plans`).
     pub fn thread_list_pool(&self, settings: &DatabaseSettings, threads: usize) -> LocalPool {
-        self.add_local(settings, thread_share(settings, threads), |options| options)
+        self.add_local(settings, thread_share(settings, threads), |options| {
+            options.options([("plan_cache_mode", "force_generic_plan")])
+        })
     }
 
     /// The job-status reader's connections of the calling HTTP worker thread:

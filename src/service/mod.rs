@@ -8,6 +8,7 @@
 //! row first, then the job row.
 
 pub mod backups;
+pub mod counts;
 pub mod graphs;
 pub mod health;
 pub mod jobs;

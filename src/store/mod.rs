@@ -9,6 +9,7 @@
 
 pub mod backup_data;
 pub mod backups;
+pub mod counts;
 mod file_rows;
 pub mod graph_data;
 pub mod graph_export;
@@ -17,6 +18,7 @@ pub mod health;
 pub mod import_data;
 pub mod jobs;
 pub mod list;
+mod list_statement;
 pub mod pgbench;
 pub mod plans;
 pub mod producer;

@@ -13,6 +13,7 @@
 //! - Shutdown stops claiming, waits up to a grace period for running jobs, then releases
 //!   the rest back to the queue without consuming an attempt.
 
+pub mod fold;
 mod heartbeat;
 mod job;
 mod listener;

@@ -1,13 +1,17 @@
-//! The count structures under concurrent writers: eight writers create jobs, claim them,
-//! finish them and cancel them at once (over HTTP, through the same statements the service
-//! runs in production, plus bulk status changes in SQL across many days); afterwards every
-//! row of `job_day_counts` equals `count(*)` of its key, and the list API agrees.
+//! The count store under concurrent writers: eight writers create jobs, claim them, finish
+//! them and cancel them at once (over HTTP, through the same statements the service runs in
+//! production, plus bulk status changes in SQL across many days) while the folder folds;
+//! afterwards every count at every grain, deltas included, equals `count(*)` of its key,
+//! before and after the last fold, and the list API agrees. Also: a writer killed mid-
+//! transaction, and the migration that converted the old day counts.
 
 use std::sync::Arc;
 
 use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
+
+use jobcenter::store::counts;
 
 const PROJECTS: [&str; 2] = ["countsalpha", "countsbeta"];
 const JOB_TYPE: &str = "CountWork";
@@ -112,23 +116,9 @@ async fn eight_concurrent_writers_keep_every_count_exact() {
         .unwrap();
     assert!(statuses >= 4, "the writers left only {statuses} statuses");
 
-    let mismatches: Vec<(String, String, String, i64, i64)> = sqlx::query_as(
-        "WITH actual AS (
-             SELECT project_id, g.key AS graph_key, status, job_day(begin_time) AS begin_day,
-                    job_day(end_time) AS end_day, count(*) AS n
-             FROM jobs CROSS JOIN LATERAL (VALUES (coalesce(graph_name, '')), ('*')) AS g (key)
-             GROUP BY 1, 2, 3, 4, 5),
-         stored AS (SELECT project_id, graph_key, status, begin_day, end_day, n
-                    FROM job_day_counts WHERE n <> 0)
-         SELECT coalesce(a.project_id, s.project_id), coalesce(a.graph_key, s.graph_key),
-                coalesce(a.status, s.status), coalesce(a.n, 0), coalesce(s.n, 0)
-         FROM actual a FULL JOIN stored s USING (project_id, graph_key, status, begin_day, end_day)
-         WHERE a.n IS DISTINCT FROM s.n",
-    )
-    .fetch_all(&app.pool)
-    .await
-    .unwrap();
-    assert!(mismatches.is_empty(), "count(*) vs stored: {mismatches:?}");
+    assert_eq!(mismatches(&app.pool).await, 0, "before the last fold");
+    fold_everything(&app.pool).await;
+    assert_eq!(mismatches(&app.pool).await, 0, "after the last fold");
 
     for project in PROJECTS {
         let token = app.token(project, &["readonly"]);
@@ -160,4 +150,195 @@ async fn eight_concurrent_writers_keep_every_count_exact() {
             assert_eq!(body["job_count"], exact, "{project} status={status:?}");
         }
     }
+}
+
+/// Count rows (at any grain) that disagree with `count(*)`.
+pub async fn mismatches(pool: &sqlx::PgPool) -> i64 {
+    counts::mismatches(pool).await.unwrap()
+}
+
+/// Folds every delta: here, or by the service's folder when it holds the fold lock.
+pub async fn fold_everything(pool: &sqlx::PgPool) {
+    let mut conn = pool.acquire().await.unwrap();
+    if jobcenter::service::counts::fold_all(&mut conn)
+        .await
+        .unwrap()
+    {
+        return;
+    }
+    for _ in 0..500 {
+        if !counts::has_work(&mut *conn).await.unwrap() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("the deltas were not folded");
+}
+
+/// `jobcenter seed` with `args` on `url`, its output piped.
+fn seed_command(url: &str, args: &[&str]) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_jobcenter"));
+    command
+        .arg("seed")
+        .args(args)
+        .env("JOBCENTER_CONFIG_DIR", "/nonexistent")
+        .env("JOBCENTER__DATABASE__URL", url)
+        .env("JOBCENTER__AUTH__JWT_SECRET", crate::helpers::SECRET)
+        .env("JOBCENTER__LOG__LEVEL", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true);
+    command
+}
+
+#[tokio::test]
+async fn a_writer_killed_with_sigkill_mid_transaction_leaves_every_count_exact() {
+    let app = TestApp::spawn_reader().await;
+    let url = app.database_url.clone();
+    let mut seed = seed_command(
+        &url,
+        &[
+            "--project",
+            "killed",
+            "--jobs",
+            "400000",
+            "--batch",
+            "20000",
+            "--days",
+            "30",
+        ],
+    )
+    .spawn()
+    .expect("start seed");
+    // Wait until a batch's COPY is under way (a transaction with uncommitted jobs and
+    // deltas), after at least one batch committed.
+    crate::helpers::poll(
+        "a COPY after a committed batch",
+        || async {
+            let committed: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM jobs WHERE project_id = 'killed'")
+                    .fetch_one(&app.pool)
+                    .await
+                    .unwrap();
+            let copying: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+                            WHERE datname = current_database() AND query LIKE 'COPY jobs%'
+                              AND state = 'active')",
+            )
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+            committed >= 20_000 && copying
+        },
+        |ready| *ready,
+    )
+    .await;
+    let pid = seed.id().expect("seed's pid") as i32;
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    seed.wait().await.unwrap();
+    // The killed transaction is rolled back once the server notices the connection gone.
+    crate::helpers::poll(
+        "the killed COPY rolled back",
+        || async {
+            let copying: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+                            WHERE datname = current_database() AND query LIKE 'COPY jobs%')",
+            )
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+            copying
+        },
+        |copying| !*copying,
+    )
+    .await;
+    let committed: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM jobs WHERE project_id = 'killed'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert!(
+        committed > 0 && committed % 20_000 == 0 && committed < 400_000,
+        "{committed}"
+    );
+    assert_eq!(mismatches(&app.pool).await, 0, "before the fold");
+    fold_everything(&app.pool).await;
+    assert_eq!(mismatches(&app.pool).await, 0, "after the fold");
+    let token = app.token("killed", &["readonly"]);
+    let (_, body) = app
+        .get("/v2/killed/graphs/jobs?limit=1", Some(&token))
+        .await;
+    assert_eq!(body["job_count"], committed);
+}
+
+#[tokio::test]
+async fn the_count_store_migration_converts_the_old_day_counts_exactly() {
+    let url = crate::helpers::empty_database().await;
+    jobcenter::db::migrate_to(&url, std::time::Duration::from_secs(30), Some(7))
+        .await
+        .unwrap();
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    // History under the old triggers: 6,000 jobs over 40 days (150 a day: one day gets
+    // 1,000 more, so the migration queues it for splitting), some unfinished, some moved
+    // and some deleted.
+    for statement in [
+        "INSERT INTO jobs (id, project_id, graph_id, graph_name, job_type, job_name, status,
+                           begin_time, end_time)
+         SELECT gen_random_uuid(), 'migrated', NULL, 'graph' || (i % 5), 'GraphManagement',
+                'StopGraph', s.status, b.t, CASE WHEN s.status IN ('pending', 'running') THEN NULL
+                                               ELSE b.t + make_interval(hours => i % 30) END
+         FROM generate_series(1, 6000) AS i
+         CROSS JOIN LATERAL (SELECT timestamptz '2026-01-01' + make_interval(mins => i * 9) AS t) AS b
+         CROSS JOIN LATERAL (SELECT (ARRAY['success', 'failed', 'partiallyFailed', 'pending',
+                                           'running', 'success'])[i % 6 + 1] AS status) AS s",
+        "INSERT INTO jobs (id, project_id, graph_name, job_type, job_name, status, begin_time,
+                           end_time)
+         SELECT gen_random_uuid(), 'migrated', NULL, 'Report', 'Monthly', 'success',
+                timestamptz '2026-01-20 10:00' + make_interval(secs => i),
+                timestamptz '2026-01-20 12:00' + make_interval(secs => i)
+         FROM generate_series(1, 1000) AS i",
+        "UPDATE jobs SET status = 'success', end_time = begin_time + interval '1 hour'
+         WHERE status = 'running' AND random() < 0.5",
+        "DELETE FROM jobs WHERE status = 'failed' AND random() < 0.2",
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(statement))
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    jobcenter::db::migrate_to(&url, std::time::Duration::from_secs(30), None)
+        .await
+        .unwrap();
+    assert_eq!(mismatches(&pool).await, 0, "right after the migration");
+    let queued: i64 = sqlx::query_scalar("SELECT count(*) FROM job_segment_queue")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(queued >= 1, "the dense day is queued for splitting");
+    fold_everything(&pool).await;
+    assert_eq!(mismatches(&pool).await, 0, "after splitting");
+    let segments: i64 = sqlx::query_scalar("SELECT count(*) FROM job_segments")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(
+        segments >= 4,
+        "the dense day was split: {segments} segment starts"
+    );
+
+    let app = TestApp::spawn_with(crate::helpers::test_settings(&url)).await;
+    let token = app.token("migrated", &["readonly"]);
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs WHERE project_id = 'migrated'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let (_, body) = app
+        .get("/v2/migrated/graphs/jobs?limit=1", Some(&token))
+        .await;
+    assert_eq!(body["job_count"], total);
+    crate::list_deep::assert_pages_match_a_plain_sort(&app, "migrated", 40).await;
 }

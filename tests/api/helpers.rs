@@ -165,6 +165,16 @@ pub async fn fresh_database() -> String {
     format!("{}/{name}", server_url().await)
 }
 
+/// A new, empty database (no migrations applied); its URL.
+pub async fn empty_database() -> String {
+    let name = format!("jc_test_{}_{}", now_secs(), uuid::Uuid::new_v4().simple());
+    let mut conn = admin().await;
+    ddl(&mut conn, format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create the test database");
+    format!("{}/{name}", server_url().await)
+}
+
 /// Settings for a test: port 0, a known secret, the given database.
 pub fn test_settings(database_url: &str) -> Settings {
     let mut settings = Settings::defaults().unwrap();
@@ -184,6 +194,8 @@ pub struct TestApp {
     /// `http://127.0.0.1:<metrics port>` (empty when metrics are disabled).
     pub metrics_address: String,
     pub pool: PgPool,
+    /// The URL of the test's database.
+    pub database_url: String,
     pub client: reqwest::Client,
     pub keys: TokenKeys,
 }
@@ -229,6 +241,7 @@ impl TestApp {
             address,
             metrics_address,
             pool,
+            database_url: settings.database.url.clone(),
             client: reqwest::Client::new(),
             keys: TokenKeys::from_settings(&settings.auth).unwrap(),
         }

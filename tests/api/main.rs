@@ -9,6 +9,7 @@ mod export;
 mod graphs;
 mod helpers;
 mod import;
+mod list_deep;
 mod list_jobs;
 mod metrics;
 mod openapi;

@@ -1,0 +1,81 @@
+//! The count folder: a background task of every `serve` and `worker` process that folds
+//! the count store's deltas every `counts.fold_interval_ms` (`service::counts`).
+//!
+//! Policy: the task keeps one connection of its own and folds on it under the fold lock
+//! when no other session holds it (another process's folder, `seed`); a failed fold is
+//! logged once (until one succeeds again) and tried at the next interval, on a new
+//! connection. Reads stay exact while no fold runs at all, only slower as deltas pile up.
+
+use std::time::Duration;
+
+use sqlx::{PgConnection, PgPool};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::Outage;
+use crate::service::counts;
+use crate::store::StoreError;
+
+/// The running folder; [`stop`](FoldHandle::stop) ends it after the fold in progress.
+pub struct FoldHandle {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl FoldHandle {
+    /// Starts folding every `interval`.
+    pub fn start(pool: PgPool, interval: Duration) -> FoldHandle {
+        let stop = watch::Sender::new(false);
+        let task = tokio::spawn(run(pool, interval, stop.subscribe()));
+        FoldHandle { stop, task }
+    }
+
+    /// Stops the folder and waits for it.
+    pub async fn stop(self) {
+        self.stop.send_replace(true);
+        let _ = self.task.await;
+    }
+}
+
+async fn run(pool: PgPool, interval: Duration, mut stop: watch::Receiver<bool>) {
+    let mut folder = Folder::default();
+    let mut outage = Outage::default();
+    loop {
+        match folder.fold_once(&pool).await {
+            Ok(()) => outage.recovered("folding job counts"),
+            Err(err) => {
+                outage.failed("folding job counts", &err);
+                folder = Folder::default();
+            }
+        }
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            () = tokio::time::sleep(interval) => {}
+        }
+    }
+}
+
+/// The folder's connection.
+#[derive(Default)]
+struct Folder {
+    conn: Option<PgConnection>,
+}
+
+impl Folder {
+    /// Folds under the fold lock if no other session holds it.
+    async fn fold_once(&mut self, pool: &PgPool) -> Result<(), StoreError> {
+        let conn = match &mut self.conn {
+            Some(conn) => conn,
+            None => self.conn.insert(pool.acquire().await?.detach()),
+        };
+        let folded = counts::fold_if_free(conn).await?;
+        if let Some(folded) = folded.filter(|f| f.segments > 0) {
+            tracing::debug!(
+                deltas = folded.deltas,
+                segments = folded.segments,
+                "job counts folded"
+            );
+        }
+        Ok(())
+    }
+}
