@@ -241,7 +241,7 @@ impl TestApp {
             address,
             metrics_address,
             pool,
-            database_url: settings.database.url.clone(),
+            database_url: secrecy::ExposeSecret::expose_secret(&settings.database.url).to_owned(),
             client: reqwest::Client::new(),
             keys: TokenKeys::from_settings(&settings.auth).unwrap(),
         }
