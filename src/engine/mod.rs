@@ -246,6 +246,22 @@ impl JobContext {
         self.end_well(tx, JobStatus::Success, None).await
     }
 
+    /// Ends the job successfully with no effects of its own: a job without a graph in one
+    /// fenced statement, a graph operation through [`succeed`](Self::succeed) (the graph's
+    /// status changes with it).
+    pub async fn succeed_now(&mut self) -> Result<(), EngineError> {
+        if self.job.graph_id.is_some() {
+            let tx = self.begin_fenced().await?;
+            return self.succeed(tx).await;
+        }
+        if !runs::succeed_alone(&self.pool, self.job_id(), self.job.lease_token).await? {
+            self.lease.mark_lost();
+            return Err(EngineError::LeaseLost);
+        }
+        self.ended = Some(JobStatus::Success);
+        Ok(())
+    }
+
     /// Like [`succeed`](Self::succeed), but the job ends `partiallyFailed` with `summary`
     /// as its `fail_reason` (an import some of whose lines were rejected).
     pub async fn succeed_partially(

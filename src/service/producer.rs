@@ -1,23 +1,32 @@
 //! The producer API: other internal services' jobs, enqueued in one transaction per batch
 //! (idempotent by key), claimed within their project, and reported under their lease.
 
-use chrono::{DateTime, Utc};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::{ServiceError, begin};
 use crate::domain::producer::{Beat, Claim, Completion, NewProducerJob};
 use crate::domain::{ClaimedJob, Code, JobId, Origin, ProjectId};
-use crate::store::producer::{self as store, Completed, Enqueued, Fence};
+use crate::store::StoreError;
+use crate::store::producer::{self as store, Completed, Enqueued, Fence, Renewed};
 use crate::store::{jobs, queue};
 
-/// Records `batch` as pending jobs of `project` in one transaction.
+/// Records `batch` as pending jobs of `project`, all or none: one statement, or one
+/// transaction when some job carries file results (their rows are a second statement).
+///
+/// No NOTIFY: the built-in workers never run producers' job types (they are refused at
+/// the call), producers' workers claim by asking, and a NOTIFY would serialize the commits
+/// of every enqueue on the database's notification queue.
 pub async fn enqueue(
     pool: &PgPool,
     project: &ProjectId,
     who: &Origin,
     batch: &[NewProducerJob],
 ) -> Result<Vec<Enqueued>, ServiceError> {
+    if batch.iter().all(|job| job.files.is_empty()) {
+        let mut conn = pool.acquire().await.map_err(StoreError::from)?;
+        return Ok(store::enqueue(&mut conn, project.as_str(), who, batch).await?);
+    }
     let mut tx = begin(pool).await?;
     let enqueued = store::enqueue(&mut tx, project.as_str(), who, batch).await?;
     tx.commit().await?;
@@ -54,58 +63,72 @@ pub async fn claim(
         .collect())
 }
 
-/// What a heartbeat learnt.
-#[derive(Debug, Clone, Copy)]
-pub struct Renewed {
-    pub cancel_requested: bool,
-    pub lease_expires_at: DateTime<Utc>,
-}
-
-/// Renews the lease, records progress (never backwards) and, when given, the file results,
-/// in one transaction; fenced by the lease token.
+/// Renews the lease and records progress (never backwards) and, when given, the file
+/// results; fenced by the lease token. Without files one statement; with them one
+/// transaction.
 pub async fn heartbeat(
     pool: &PgPool,
     project: &ProjectId,
     id: Uuid,
     beat: &Beat,
 ) -> Result<Renewed, ServiceError> {
+    let (project, token) = (project.as_str(), beat.lease_token);
+    let lease = beat.lease.as_secs_f64();
+    let Some(files) = &beat.files else {
+        let mut conn = pool.acquire().await.map_err(StoreError::from)?;
+        return match store::renew(&mut *conn, project, id, token, lease, beat.progress).await? {
+            Some(renewed) => Ok(renewed),
+            None => Err(not_held(&mut conn, project, id).await?),
+        };
+    };
     let mut tx = begin(pool).await?;
-    check_fence(store::fence(&mut tx, project.as_str(), id, beat.lease_token).await?)?;
-    let cancel_requested =
-        queue::heartbeat(&mut *tx, id, beat.lease_token, beat.lease, beat.progress)
-            .await?
-            .ok_or_else(|| ServiceError::rejected(Code::LeaseNotHeld))?;
-    if let Some(files) = &beat.files {
-        jobs::replace_files(&mut tx, JobId(id), files).await?;
-    }
-    let lease_expires_at = store::lease_expires_at(&mut *tx, id).await?;
+    check_fence(store::fence(&mut tx, project, id, token).await?)?;
+    let renewed = store::renew(&mut *tx, project, id, token, lease, beat.progress)
+        .await?
+        .ok_or_else(|| ServiceError::rejected(Code::LeaseNotHeld))?;
+    jobs::replace_files(&mut tx, JobId(id), files).await?;
     tx.commit().await?;
-    Ok(Renewed {
-        cancel_requested,
-        lease_expires_at,
-    })
+    Ok(renewed)
 }
 
-/// Ends the job with its final status and, when given, its file results, in one
-/// transaction; fenced by the lease token.
+/// Ends the job with its final status and, when given, its file results; fenced by the
+/// lease token. Without files one statement; with them one transaction.
 pub async fn complete(
     pool: &PgPool,
     project: &ProjectId,
     id: Uuid,
     done: &Completion,
 ) -> Result<Completed, ServiceError> {
-    let mut tx = begin(pool).await?;
-    check_fence(store::fence(&mut tx, project.as_str(), id, done.lease_token).await?)?;
-    if let Some(files) = &done.files {
-        jobs::replace_files(&mut tx, JobId(id), files).await?;
-    }
+    let (project, token) = (project.as_str(), done.lease_token);
     let reason = done.fail_reason.as_deref();
-    if !queue::finish(&mut *tx, id, done.lease_token, done.status, reason).await? {
-        return Err(ServiceError::rejected(Code::LeaseNotHeld));
-    }
-    let completed = store::completed(&mut *tx, id).await?;
+    let Some(files) = &done.files else {
+        let mut conn = pool.acquire().await.map_err(StoreError::from)?;
+        return match store::complete(&mut *conn, project, id, token, done.status, reason).await? {
+            Some(completed) => Ok(completed),
+            None => Err(not_held(&mut conn, project, id).await?),
+        };
+    };
+    let mut tx = begin(pool).await?;
+    check_fence(store::fence(&mut tx, project, id, token).await?)?;
+    jobs::replace_files(&mut tx, JobId(id), files).await?;
+    let completed = store::complete(&mut *tx, project, id, token, done.status, reason)
+        .await?
+        .ok_or_else(|| ServiceError::rejected(Code::LeaseNotHeld))?;
     tx.commit().await?;
     Ok(completed)
+}
+
+/// Why a fenced statement changed nothing: no such job, or a lease that does not hold it.
+async fn not_held(
+    conn: &mut PgConnection,
+    project: &str,
+    id: Uuid,
+) -> Result<ServiceError, ServiceError> {
+    Ok(if store::exists(&mut *conn, project, id).await? {
+        ServiceError::rejected(Code::LeaseNotHeld)
+    } else {
+        ServiceError::rejected(Code::JobNotFound)
+    })
 }
 
 fn check_fence(fence: Fence) -> Result<(), ServiceError> {

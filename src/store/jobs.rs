@@ -86,29 +86,76 @@ pub async fn replace_files(
     sqlx::query!("DELETE FROM job_files WHERE job_id = $1", job.0)
         .execute(&mut *conn)
         .await?;
-    let mut ordinal = std::collections::HashMap::<FileKind, i32>::new();
-    for file in files {
-        let n = ordinal.entry(file.kind).or_default();
-        *n += 1;
-        sqlx::query!(
-            "INSERT INTO job_files (job_id, kind, ordinal, path, log, status, cause,
-                                    total_lines, failed_lines, successful_lines)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            job.0,
-            file.kind.as_str(),
-            *n,
-            file.path,
-            file.log,
-            file.status.as_str(),
-            file.cause,
-            file.total_lines,
-            file.failed_lines,
-            file.successful_lines,
-        )
-        .execute(&mut *conn)
-        .await?;
+    insert_files(&mut *conn, &[(job, files)]).await
+}
+
+/// Records the file results of new jobs, every file of every job in one statement
+/// (ordinals per kind in the order given).
+pub async fn insert_files(
+    conn: impl PgExecutor<'_>,
+    jobs: &[(JobId, &[JobFile])],
+) -> Result<(), StoreError> {
+    if jobs.is_empty() {
+        return Ok(());
     }
+    let mut rows = FileColumns::default();
+    for (job, files) in jobs {
+        let mut ordinal = std::collections::HashMap::<FileKind, i32>::new();
+        for file in *files {
+            let n = ordinal.entry(file.kind).or_default();
+            *n += 1;
+            rows.push(*job, *n, file);
+        }
+    }
+    sqlx::query!(
+        "INSERT INTO job_files (job_id, kind, ordinal, path, log, status, cause,
+                                total_lines, failed_lines, successful_lines)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[],
+                              $6::text[], $7::text[], $8::int8[], $9::int8[], $10::int8[])",
+        &rows.job_ids,
+        &rows.kinds as &[&str],
+        &rows.ordinals,
+        &rows.paths,
+        &rows.logs as &[Option<String>],
+        &rows.statuses as &[&str],
+        &rows.causes as &[Option<String>],
+        &rows.total_lines,
+        &rows.failed_lines,
+        &rows.successful_lines,
+    )
+    .execute(conn)
+    .await?;
     Ok(())
+}
+
+/// File results, column by column (for [`insert_files`]).
+#[derive(Default)]
+struct FileColumns {
+    job_ids: Vec<Uuid>,
+    kinds: Vec<&'static str>,
+    ordinals: Vec<i32>,
+    paths: Vec<String>,
+    logs: Vec<Option<String>>,
+    statuses: Vec<&'static str>,
+    causes: Vec<Option<String>>,
+    total_lines: Vec<i64>,
+    failed_lines: Vec<i64>,
+    successful_lines: Vec<i64>,
+}
+
+impl FileColumns {
+    fn push(&mut self, job: JobId, ordinal: i32, file: &JobFile) {
+        self.job_ids.push(job.0);
+        self.kinds.push(file.kind.as_str());
+        self.ordinals.push(ordinal);
+        self.paths.push(file.path.clone());
+        self.logs.push(file.log.clone());
+        self.statuses.push(file.status.as_str());
+        self.causes.push(file.cause.clone());
+        self.total_lines.push(file.total_lines);
+        self.failed_lines.push(file.failed_lines);
+        self.successful_lines.push(file.successful_lines);
+    }
 }
 
 /// The jobs named by `keys` (those that exist), each with its file results as one array

@@ -18,7 +18,7 @@ use super::StoreError;
 use super::jobs;
 use super::queue;
 use crate::domain::producer::NewProducerJob;
-use crate::domain::{JobId, JobStatus, Origin};
+use crate::domain::{JobFile, JobId, JobStatus, Origin};
 
 /// The key of a producer's payload inside the stored payload.
 const PAYLOAD_KEY: &str = "producer";
@@ -41,8 +41,9 @@ pub struct Enqueued {
     pub created: bool,
 }
 
-/// Records `batch` as pending jobs of `project` in one statement, then their file rows
-/// (call it inside a transaction). A job whose `idempotency_key` is already used in the
+/// Records `batch` as pending jobs of `project` in one statement, then their file rows in
+/// another (so a batch with files belongs in a transaction; one without is one write,
+/// atomic by itself). A job whose `idempotency_key` is already used in the
 /// project (before, or earlier in the batch) is not created: its answer is the existing
 /// job's id. Answers one entry per job, in order. `related_graph` gets the id of the
 /// project's live graph of that name, if there is one.
@@ -116,12 +117,16 @@ pub async fn enqueue(
         .await?;
         existing.extend(rows.into_iter().map(|r| (r.key, r.id)));
     }
+    let files: Vec<(JobId, &[JobFile])> = batch
+        .iter()
+        .zip(&ids)
+        .filter(|(job, id)| inserted.contains(id) && !job.files.is_empty())
+        .map(|(job, id)| (JobId(*id), job.files.as_slice()))
+        .collect();
+    jobs::insert_files(&mut *conn, &files).await?;
     let mut answer = Vec::with_capacity(batch.len());
     for (job, id) in batch.iter().zip(&ids) {
         if inserted.contains(id) {
-            if !job.files.is_empty() {
-                jobs::replace_files(&mut *conn, JobId(*id), &job.files).await?;
-            }
             answer.push(Enqueued {
                 id: *id,
                 created: true,
@@ -138,10 +143,6 @@ pub async fn enqueue(
                 created: false,
             });
         }
-    }
-    let distinct: HashSet<&str> = batch.iter().map(|j| j.job_type.as_str()).collect();
-    for job_type in distinct {
-        queue::notify(&mut *conn, job_type).await?;
     }
     Ok(answer)
 }
@@ -179,16 +180,37 @@ pub async fn fence(
     })
 }
 
-/// When the job's lease expires now.
-pub async fn lease_expires_at(
+/// What a renewed lease answers.
+#[derive(Debug, Clone, Copy)]
+pub struct Renewed {
+    pub cancel_requested: bool,
+    pub lease_expires_at: DateTime<Utc>,
+}
+
+/// Renews the lease of the job of `project` for `lease_secs` and records `progress` (never
+/// backwards), in one statement; `None`: the lease does not hold the job (or no such job).
+pub async fn renew(
     conn: impl PgExecutor<'_>,
+    project: &str,
     id: Uuid,
-) -> Result<DateTime<Utc>, StoreError> {
-    Ok(sqlx::query_scalar!(
-        r#"SELECT lease_expires_at AS "at!" FROM jobs WHERE id = $1"#,
-        id
+    lease_token: Uuid,
+    lease_secs: f64,
+    progress: Option<f32>,
+) -> Result<Option<Renewed>, StoreError> {
+    Ok(sqlx::query_as!(
+        Renewed,
+        r#"UPDATE jobs
+           SET lease_expires_at = now() + make_interval(secs => $4),
+               progress = greatest(progress, coalesce($5::real, progress))
+           WHERE id = $1 AND project_id = $2 AND lease_token = $3 AND status = 'running'
+           RETURNING cancel_requested, lease_expires_at AS "lease_expires_at!""#,
+        id,
+        project,
+        lease_token,
+        lease_secs,
+        progress.map(|p| p.clamp(0.0, 100.0)),
     )
-    .fetch_one(conn)
+    .fetch_optional(conn)
     .await?)
 }
 
@@ -200,13 +222,47 @@ pub struct Completed {
     pub run_secs: Option<f64>,
 }
 
-/// The job's name and run time, once it ended.
-pub async fn completed(conn: impl PgExecutor<'_>, id: Uuid) -> Result<Completed, StoreError> {
+/// Ends the job of `project` with a final `status` under the lease, in one statement:
+/// `end_time` now, progress 100 on success, lease cleared. `None`: the lease does not hold
+/// the job (or no such job), nothing changed.
+pub async fn complete(
+    conn: impl PgExecutor<'_>,
+    project: &str,
+    id: Uuid,
+    lease_token: Uuid,
+    status: JobStatus,
+    fail_reason: Option<&str>,
+) -> Result<Option<Completed>, StoreError> {
+    debug_assert!(status.is_final());
     Ok(sqlx::query_as!(
         Completed,
-        r#"SELECT job_name, extract(epoch FROM end_time - started_at)::float8 AS run_secs
-           FROM jobs WHERE id = $1"#,
-        id
+        r#"UPDATE jobs
+           SET status = $4, end_time = greatest(now(), begin_time),
+               progress = CASE WHEN $4 = 'success' THEN 100 ELSE progress END,
+               fail_reason = $5, lease_token = NULL, lease_expires_at = NULL
+           WHERE id = $1 AND project_id = $2 AND lease_token = $3 AND status = 'running'
+           RETURNING job_name, extract(epoch FROM end_time - started_at)::float8 AS run_secs"#,
+        id,
+        project,
+        lease_token,
+        status.as_str(),
+        fail_reason,
+    )
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Whether the project has job `id` (after a fenced write found nothing: a stale lease or
+/// no such job).
+pub async fn exists(
+    conn: impl PgExecutor<'_>,
+    project: &str,
+    id: Uuid,
+) -> Result<bool, StoreError> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM jobs WHERE id = $1 AND project_id = $2) AS "exists!""#,
+        id,
+        project,
     )
     .fetch_one(conn)
     .await?)
