@@ -74,13 +74,6 @@ CREATE TABLE job_segments (
     PRIMARY KEY (project_id, starts_at)
 );
 
--- The start of the segment of a project's jobs that `t` falls in.
-CREATE FUNCTION job_segment_of(project text, t timestamptz) RETURNS timestamptz
-    LANGUAGE sql STABLE PARALLEL SAFE
-    RETURN greatest(date_trunc('day', t AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
-                    (SELECT max(s.starts_at) FROM job_segments s
-                     WHERE s.project_id = project AND s.starts_at <= t));
-
 -- Days whose segments the fold should split (filled here for the converted history).
 CREATE TABLE job_segment_queue (
     project_id text NOT NULL,

@@ -92,7 +92,9 @@ pub async fn merge_segments(conn: impl PgExecutor<'_>) -> Result<(), StoreError>
            USING (SELECT d.project_id, g.key AS graph_key, s.key AS status_key,
                          d.starts_at, d.end_day AS end_key, sum(d.n)::int8 AS n
                   FROM (SELECT project_id, graph_name, status, end_day, n,
-                               job_segment_of(project_id, begin_time) AS starts_at
+                               greatest(date_trunc('day', job_count_deltas.begin_time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
+                                 (SELECT max(g.starts_at) FROM job_segments g
+                                 WHERE g.project_id = job_count_deltas.project_id AND g.starts_at <= job_count_deltas.begin_time)) AS starts_at
                         FROM job_count_deltas) AS d
                   CROSS JOIN LATERAL (VALUES (coalesce(d.graph_name, '')), ('*')) AS g (key)
                   CROSS JOIN LATERAL (VALUES (d.status), ('*')) AS s (key)
@@ -124,8 +126,11 @@ pub async fn dense_touched_segments(conn: impl PgExecutor<'_>) -> Result<Vec<Seg
         r#"SELECT c.project_id, c.starts_at FROM job_counts_segment c
            WHERE c.graph_key = '*' AND c.status_key = '*'
              AND (c.project_id, c.starts_at) IN (
-                 SELECT DISTINCT project_id, job_segment_of(project_id, begin_time)
-                 FROM job_count_deltas)
+                 SELECT d.project_id, greatest(date_trunc('day', d.begin_time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
+                                        (SELECT max(g.starts_at) FROM job_segments g
+                                        WHERE g.project_id = d.project_id AND g.starts_at <= d.begin_time))
+                 FROM job_count_deltas d
+                 GROUP BY 1, 2 HAVING sum(d.n) > 0)
            GROUP BY 1, 2
            HAVING sum(c.n) > $1::int8"#,
         SEGMENT_MAX,
@@ -216,7 +221,9 @@ pub async fn split_segment(
         r#"INSERT INTO job_counts_segment (project_id, graph_key, status_key, starts_at, end_key, n)
            SELECT $1, g.key, s.key, j.starts_at, j.end_day, count(*)
            FROM (SELECT graph_name, status, job_day(end_time) AS end_day,
-                        job_segment_of($1, begin_time) AS starts_at
+                        greatest(date_trunc('day', jobs.begin_time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
+                          (SELECT max(g.starts_at) FROM job_segments g
+                          WHERE g.project_id = jobs.project_id AND g.starts_at <= jobs.begin_time)) AS starts_at
                  FROM jobs WHERE project_id = $1 AND begin_time >= $2 AND begin_time < $3) AS j
            CROSS JOIN LATERAL (VALUES (coalesce(j.graph_name, '')), ('*')) AS g (key)
            CROSS JOIN LATERAL (VALUES (j.status), ('*')) AS s (key)
@@ -237,7 +244,9 @@ pub async fn mismatches(conn: impl PgExecutor<'_>) -> Result<i64, StoreError> {
         r#"WITH jobs_keyed AS (
                SELECT j.project_id, g.key AS graph_key, s.key AS status_key,
                       (j.begin_time AT TIME ZONE 'UTC')::date AS day,
-                      job_segment_of(j.project_id, j.begin_time) AS starts_at,
+                      greatest(date_trunc('day', j.begin_time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
+                        (SELECT max(g.starts_at) FROM job_segments g
+                        WHERE g.project_id = j.project_id AND g.starts_at <= j.begin_time)) AS starts_at,
                       job_day(j.end_time) AS end_day
                FROM jobs j
                CROSS JOIN LATERAL (VALUES (coalesce(j.graph_name, '')), ('*')) AS g (key)
@@ -245,7 +254,9 @@ pub async fn mismatches(conn: impl PgExecutor<'_>) -> Result<i64, StoreError> {
            deltas_keyed AS (
                SELECT d.project_id, g.key AS graph_key, s.key AS status_key,
                       (d.begin_time AT TIME ZONE 'UTC')::date AS day,
-                      job_segment_of(d.project_id, d.begin_time) AS starts_at,
+                      greatest(date_trunc('day', d.begin_time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
+                        (SELECT max(g.starts_at) FROM job_segments g
+                        WHERE g.project_id = d.project_id AND g.starts_at <= d.begin_time)) AS starts_at,
                       d.end_day, d.n
                FROM job_count_deltas d
                CROSS JOIN LATERAL (VALUES (coalesce(d.graph_name, '')), ('*')) AS g (key)

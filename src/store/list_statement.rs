@@ -173,7 +173,13 @@ fn write_deep(out: &mut impl StatementSink, r: &Request) {
         out.sql(" AND s.end_key <= ");
         out.day(end);
     }
-    out.sql(" UNION ALL SELECT job_segment_of(t.project_id, t.begin_time), t.n FROM td, job_count_deltas t WHERE ");
+    // A delta's segment: the last segment start of its day at or before its begin time.
+    out.sql(
+        " UNION ALL SELECT greatest(td.day::timestamp AT TIME ZONE 'UTC', \
+           (SELECT max(g.starts_at) FROM job_segments g \
+            WHERE g.project_id = t.project_id AND g.starts_at <= t.begin_time)), t.n \
+         FROM td, job_count_deltas t WHERE ",
+    );
     write_delta_filter(out, r);
     out.sql(
         " AND t.begin_time >= td.day::timestamp AT TIME ZONE 'UTC' \
