@@ -88,6 +88,8 @@ pub struct AuthSettings {
     pub public_key_file: String,
     pub issuer: String,
     pub audience: String,
+    /// Seconds of clock skew allowed when checking `exp` and `nbf`.
+    pub leeway_secs: u64,
 }
 
 /// Where Prometheus scrapes `GET /metrics` (a listener of its own, not the API's).

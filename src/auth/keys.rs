@@ -78,15 +78,7 @@ impl TokenKeys {
         };
         let issuer = Some(settings.issuer.clone()).filter(|s| !s.is_empty());
         let audience = Some(settings.audience.clone()).filter(|s| !s.is_empty());
-        let mut validation = Validation::new(algorithm);
-        validation.set_required_spec_claims(&["exp", "sub"]);
-        if let Some(iss) = &issuer {
-            validation.set_issuer(&[iss]);
-        }
-        match &audience {
-            Some(aud) => validation.set_audience(&[aud]),
-            None => validation.validate_aud = false,
-        }
+        let validation = validation(algorithm, settings, issuer.as_deref(), audience.as_deref());
         Ok(TokenKeys {
             encoding,
             decoding,
@@ -138,6 +130,33 @@ impl TokenKeys {
             key,
         )?)
     }
+}
+
+/// The checks of every token: `exp` and `sub` always, `iss` and `aud` required and equal
+/// when configured, `nbf` when present; `exp` and `nbf` with `auth.leeway_secs` of clock skew.
+fn validation(
+    algorithm: Algorithm,
+    settings: &AuthSettings,
+    issuer: Option<&str>,
+    audience: Option<&str>,
+) -> Validation {
+    let mut validation = Validation::new(algorithm);
+    let mut required = vec!["exp", "sub"];
+    if let Some(iss) = issuer {
+        validation.set_issuer(&[iss]);
+        required.push("iss");
+    }
+    match audience {
+        Some(aud) => {
+            validation.set_audience(&[aud]);
+            required.push("aud");
+        }
+        None => validation.validate_aud = false,
+    }
+    validation.set_required_spec_claims(&required);
+    validation.validate_nbf = true;
+    validation.leeway = settings.leeway_secs;
+    validation
 }
 
 /// The configured secret, or the secret file's content, creating the file on first use.
@@ -220,6 +239,7 @@ MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEZoiCDIGmFyL6mHWKr/DqTuP9Rlxm
             public_key_file: public_key_file.into(),
             issuer: "issuer-a".into(),
             audience: "jobcenter".into(),
+            leeway_secs: 5,
         }
     }
 

@@ -63,7 +63,8 @@ error_codes! {
     Forbidden = "GES.7041", 403, "the token may not do this in this project";
     GraphNotFound = "GES.7000", 404, "the graph does not exist";
     JobNotFound = "GES.7007", 404, "the job does not exist";
-    NoRoute = "APIG.0101", 404, "no API at this path and method";
+    NoRoute = "APIG.0101", 404, "no API at this path";
+    MethodNotAllowed = "APIG.0102", 405, "this path does not answer this method";
     GraphNotRunning = "GES.7001", 409,
         "the graph is not running, or another operation is in progress";
     BackupRunning = "GES.7002", 409, "a backup of the graph is running";
@@ -77,6 +78,7 @@ error_codes! {
     GraphNotStopped = "GES.7037", 409, "the graph is not stopped";
     GraphBeingCreated = "GES.7042", 409, "the graph is being created";
     GraphBeingDeleted = "GES.7054", 409, "the graph is being deleted";
+    BodyTooLarge = "APIG.0201", 413, "the request body is larger than 256 KiB";
     Internal = "GES.9999", 500, "internal error";
     Unavailable = "GES.7005", 503, "the service is temporarily unavailable; retry later";
 }

@@ -211,12 +211,12 @@ fn failed(reason: impl Into<String>) -> EngineError {
 
 /// A failed write of `path`, with its cause (an outage of the store is worth retrying).
 pub fn storage_failed(path: &ObjectPath, err: StorageError) -> EngineError {
-    match err {
-        StorageError::BadPath(_) => failed(format!("{path} is not a valid object path")),
-        StorageError::NotFound(_) => failed(format!("cannot write {path}: {err}")),
-        StorageError::Backend(_) | StorageError::Io(_) => EngineError::Transient(format!(
+    if err.is_transient() {
+        EngineError::Transient(format!(
             "cannot write {path}: {}",
             crate::telemetry::error_chain(&err)
-        )),
+        ))
+    } else {
+        failed(format!("cannot write {path}: {err}"))
     }
 }

@@ -73,12 +73,13 @@ async fn job_files(
 
 /// A storage error as a job failure (an outage is worth retrying).
 pub fn storage_failure(err: StorageError) -> EngineError {
-    match err {
-        StorageError::Backend(_) | StorageError::Io(_) => EngineError::Transient(format!(
+    if err.is_transient() {
+        EngineError::Transient(format!(
             "object storage: {}",
             crate::telemetry::error_chain(&err)
-        )),
-        other => EngineError::Failed(other.to_string()),
+        ))
+    } else {
+        EngineError::Failed(err.to_string())
     }
 }
 

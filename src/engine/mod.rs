@@ -69,6 +69,10 @@ impl From<StoreError> for EngineError {
                 tracing::error!(error = %inner, "database error in a job");
                 EngineError::Failed("internal error (database)".to_owned())
             }
+            StoreError::Invalid(inner) => {
+                tracing::error!(error = %inner, "a value the database refused in a job");
+                EngineError::Failed("internal error (a value the database cannot store)".to_owned())
+            }
             StoreError::Duplicate(constraint) => {
                 EngineError::Failed(format!("internal error (duplicate: {constraint:?})"))
             }

@@ -89,6 +89,13 @@ impl From<StoreError> for ApiError {
         if err.is_unavailable() {
             tracing::warn!(error = %error_chain(&err), "database unavailable");
             ApiError::from(Code::Unavailable)
+        } else if err.is_invalid_value() {
+            tracing::info!(error = %error_chain(&err), "a value the database cannot store");
+            ApiError::new(
+                Code::BadParameter,
+                "a value of the request cannot be stored (out of range, or text the \
+                 database refuses)",
+            )
         } else {
             ApiError::internal(&err)
         }
@@ -105,8 +112,9 @@ impl From<ServiceError> for ApiError {
     }
 }
 
-/// A storage answer about a request's path `field`: a path that does not exist or may not
-/// be used is the caller's error; any other failure is ours.
+/// A storage answer about a request's path `field`: a path that does not exist or cannot
+/// be used is the caller's error (naming the field and the path); a store that failed is
+/// unavailable for now.
 fn storage(field: &str, error: StorageError) -> ApiError {
     match error {
         StorageError::NotFound(path) => ApiError::new(
@@ -117,6 +125,17 @@ fn storage(field: &str, error: StorageError) -> ApiError {
             Code::BadObjectPath,
             format!("{field} is not a valid object path"),
         ),
-        other => ApiError::internal(&other),
+        StorageError::NotADirectory(_)
+        | StorageError::NameTooLong(_)
+        | StorageError::PermissionDenied(_) => {
+            ApiError::new(Code::BadObjectPath, format!("{field}: {error}"))
+        }
+        StorageError::Transient(_) => {
+            tracing::warn!(error = %error_chain(&error), "object storage unavailable");
+            ApiError::new(
+                Code::Unavailable,
+                "object storage is temporarily unavailable; retry later",
+            )
+        }
     }
 }

@@ -12,6 +12,7 @@ use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
+use super::input_rules::{self, MAX_BODY_BYTES};
 use super::request_id::RequestIdentity;
 use crate::auth::{Action, Caller, TokenKeys};
 use crate::domain::{Code, Origin, ProjectId};
@@ -132,20 +133,32 @@ impl<T: Body + 'static> FromRequest for JsonBody<T> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
-            let bytes = bytes.await.map_err(|e| {
-                ApiError::new(
-                    Code::NotJson,
-                    format!("the request body cannot be read: {e}"),
-                )
-            })?;
+            let bytes = bytes.await.map_err(unreadable)?;
             read_json(&bytes).map(JsonBody)
         })
     }
 }
 
-/// The body as `T`: 400 `GES.7016` when it is not JSON or not an object, `GES.7049` when
-/// it is empty and must not be, `GES.0001` naming the field whose value has the wrong type.
+/// A body that could not be read: too large (413, whatever its declared length), or cut.
+fn unreadable(err: actix_web::Error) -> ApiError {
+    use actix_web::error::PayloadError;
+    match err.as_error::<PayloadError>() {
+        Some(PayloadError::Overflow) => ApiError::from(Code::BodyTooLarge),
+        _ if err.as_response_error().status_code() == 413 => ApiError::from(Code::BodyTooLarge),
+        _ => ApiError::new(
+            Code::NotJson,
+            format!("the request body cannot be read: {err}"),
+        ),
+    }
+}
+
+/// The body as `T`: 413 over [`MAX_BODY_BYTES`]; 400 `GES.7016` when it is not JSON or
+/// not an object, `GES.7049` when it is empty and must not be, `GES.0001` naming the field
+/// whose value has the wrong type or breaks a rule of every body ([`input_rules`]).
 pub fn read_json<T: Body>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(Code::BodyTooLarge.into());
+    }
     let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
         if !T::EMPTY_IS_OBJECT {
             return Err(ApiError::new(
@@ -162,6 +175,10 @@ pub fn read_json<T: Body>(bytes: &[u8]) -> Result<T, ApiError> {
         Ok(value) => json.end().map(|()| value).map_err(|e| (".".to_owned(), e)),
         Err(err) => Err((err.path().to_string(), err.into_inner())),
     };
+    let value = value.and_then(|value| match input_rules::check_json(bytes) {
+        Ok(()) => Ok(value),
+        Err(breach) => Err((breach.path, serde::de::Error::custom(breach.rule))),
+    });
     value.map_err(|(path, inner)| {
         let text = inner.to_string();
         let message = without_position(&text);
@@ -206,6 +223,12 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
 /// type, naming the parameter.
 pub fn read_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     let pairs = url::form_urlencoded::parse(query.as_bytes());
+    input_rules::check_query(pairs).map_err(|breach| {
+        ApiError::new(
+            Code::BadParameter,
+            format!("invalid parameter {}: {}", breach.path, breach.rule),
+        )
+    })?;
     serde_path_to_error::deserialize(serde_urlencoded::Deserializer::new(pairs)).map_err(|err| {
         let path = err.path().to_string();
         match path.as_str() {

@@ -9,6 +9,7 @@ pub mod graph_ops;
 pub mod graph_view;
 pub mod graphs;
 pub mod health;
+pub mod input_rules;
 pub mod job_view;
 pub mod jobs;
 pub mod openapi;
@@ -63,13 +64,28 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// Path extraction failures answer in the contract's shape (bodies and query strings are
 /// read by [`extract::JsonBody`] and [`extract::Query`]).
 pub fn configure_extractors(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(
-        web::PathConfig::default()
-            .error_handler(|err, _req| ApiError::new(Code::BadParameter, err.to_string()).into()),
-    );
+    cfg.app_data(web::PayloadConfig::new(input_rules::MAX_BODY_BYTES))
+        .app_data(
+            web::PathConfig::default().error_handler(|err, _req| {
+                ApiError::new(Code::BadParameter, err.to_string()).into()
+            }),
+        );
 }
 
-/// Any path no route serves.
-pub async fn no_route(_req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(Code::NoRoute.into())
+/// Any request no route serves: 405 (with `Allow`) for a path of the document asked with
+/// another method, else 404.
+pub async fn no_route(req: HttpRequest) -> HttpResponse {
+    match openapi::other_methods(req.path(), req.method().as_str()) {
+        Some(allowed) => {
+            let mut answer =
+                actix_web::ResponseError::error_response(&ApiError::from(Code::MethodNotAllowed));
+            if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allowed) {
+                answer
+                    .headers_mut()
+                    .insert(actix_web::http::header::ALLOW, value);
+            }
+            answer
+        }
+        None => actix_web::ResponseError::error_response(&ApiError::from(Code::NoRoute)),
+    }
 }

@@ -39,7 +39,8 @@ pub struct S3Settings {
     pub allow_http: bool,
 }
 
-/// Why a storage operation failed.
+/// Why a storage operation failed, classified once, here: the permanent failures (a
+/// path that cannot be used, or nothing there) name the path; the rest is worth retrying.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     /// Bad characters, or a path that would leave the storage area (`GES.7011`).
@@ -48,12 +49,77 @@ pub enum StorageError {
     /// Nothing at that path (`GES.7017`).
     #[error("{0} does not exist")]
     NotFound(String),
-    /// The store failed.
+    /// A segment of the path is a file, not a directory.
+    #[error("{0} cannot be used: a part of it is a file, not a directory")]
+    NotADirectory(String),
+    /// A segment of the path is longer than the store allows.
+    #[error("{0} cannot be used: a part of it is too long")]
+    NameTooLong(String),
+    /// The store refuses access to the path.
+    #[error("{0} cannot be used: permission denied")]
+    PermissionDenied(String),
+    /// The store failed in a way that may pass (an outage, a timeout, a full disk).
     #[error("object storage failed")]
-    Backend(#[from] object_store::Error),
-    /// Local I/O failed.
-    #[error("object storage I/O failed")]
-    Io(#[from] std::io::Error),
+    Transient(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl StorageError {
+    /// Whether another attempt later may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StorageError::Transient(_))
+    }
+
+    /// The failure of an operation on `path`, by what the store or the file system said.
+    fn of(path: &str, err: impl std::error::Error + Send + Sync + 'static) -> StorageError {
+        use std::io::ErrorKind;
+        let named = |make: fn(String) -> StorageError| make(path.to_owned());
+        if let Some(store) = as_store_error(&err) {
+            match store {
+                object_store::Error::NotFound { .. } => return named(StorageError::NotFound),
+                object_store::Error::InvalidPath { .. } => return named(StorageError::BadPath),
+                object_store::Error::PermissionDenied { .. }
+                | object_store::Error::Unauthenticated { .. } => {
+                    return named(StorageError::PermissionDenied);
+                }
+                _ => {}
+            }
+        }
+        match io_kind(&err) {
+            Some(ErrorKind::NotFound) => named(StorageError::NotFound),
+            Some(ErrorKind::NotADirectory | ErrorKind::IsADirectory) => {
+                named(StorageError::NotADirectory)
+            }
+            Some(ErrorKind::InvalidFilename) => named(StorageError::NameTooLong),
+            Some(ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem) => {
+                named(StorageError::PermissionDenied)
+            }
+            _ => StorageError::Transient(Box::new(err)),
+        }
+    }
+}
+
+fn as_store_error<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a object_store::Error> {
+    err.downcast_ref::<object_store::Error>()
+}
+
+/// The kind of the first I/O error in the chain of `err`.
+fn io_kind(err: &(dyn std::error::Error + 'static)) -> Option<std::io::ErrorKind> {
+    let mut next = Some(err);
+    while let Some(err) = next {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            // An I/O error may carry another error (object_store's readers wrap theirs).
+            if let Some(inner) = io.get_ref()
+                && let Some(kind) = io_kind(inner)
+            {
+                return Some(kind);
+            }
+            return Some(io.kind());
+        }
+        next = err.source();
+    }
+    None
 }
 
 impl From<BadPath> for StorageError {
@@ -117,12 +183,20 @@ impl Storage {
     /// order. Nothing there is `NotFound`.
     pub async fn resolve(&self, path: &ObjectPath) -> Result<Vec<ObjectPath>, StorageError> {
         let (store, location) = self.locate(path)?;
-        match store.head(&location).await {
+        match store
+            .head(&location)
+            .await
+            .map_err(|e| StorageError::of(path.as_str(), e))
+        {
             Ok(_) => return Ok(vec![path.clone()]),
-            Err(object_store::Error::NotFound { .. }) => {}
-            Err(err) => return Err(err.into()),
+            Err(StorageError::NotFound(_)) => {}
+            Err(err) => return Err(err),
         }
-        let metas: Vec<_> = store.list(Some(&location)).try_collect().await?;
+        let metas: Vec<_> = store
+            .list(Some(&location))
+            .try_collect()
+            .await
+            .map_err(|e| StorageError::of(path.as_str(), e))?;
         let mut files = Vec::with_capacity(metas.len());
         for meta in metas {
             let file = self.listed(path, meta.location.as_ref())?;
@@ -139,7 +213,8 @@ impl Storage {
     /// The size of one object in bytes.
     pub async fn size(&self, path: &ObjectPath) -> Result<u64, StorageError> {
         let (store, location) = self.locate(path)?;
-        Ok(store.head(&location).await.map_err(not_found(path))?.size)
+        let head = store.head(&location).await;
+        Ok(head.map_err(|e| StorageError::of(path.as_str(), e))?.size)
     }
 
     /// A blocking reader of one object, for a `spawn_blocking` task (memory stays bounded).
@@ -151,7 +226,7 @@ impl Storage {
         let stream = store
             .get(&location)
             .await
-            .map_err(not_found(path))?
+            .map_err(|e| StorageError::of(path.as_str(), e))?
             .into_stream();
         let reader = tokio_util::io::StreamReader::new(stream.map_err(std::io::Error::other));
         Ok(tokio_util::io::SyncIoBridge::new(reader))
@@ -160,7 +235,10 @@ impl Storage {
     /// Writes a whole object from bytes.
     pub async fn put(&self, path: &ObjectPath, bytes: Vec<u8>) -> Result<(), StorageError> {
         let (store, location) = self.locate(path)?;
-        store.put(&location, PutPayload::from(bytes)).await?;
+        store
+            .put(&location, PutPayload::from(bytes))
+            .await
+            .map_err(|e| StorageError::of(path.as_str(), e))?;
         Ok(())
     }
 
@@ -169,7 +247,7 @@ impl Storage {
         let (store, location) = self.locate(path)?;
         match store.delete(&location).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(err) => Err(err.into()),
+            Err(err) => Err(StorageError::of(path.as_str(), err)),
         }
     }
 
@@ -177,10 +255,16 @@ impl Storage {
     pub async fn upload(&self, file: &Path, path: &ObjectPath) -> Result<(), StorageError> {
         use tokio::io::AsyncWriteExt;
         let (store, location) = self.locate(path)?;
-        let mut source = tokio::fs::File::open(file).await?;
+        let failed = |e| StorageError::of(path.as_str(), e);
+        // The local file is ours: failing to read it is not the path's fault.
+        let mut source = tokio::fs::File::open(file)
+            .await
+            .map_err(|e| StorageError::Transient(Box::new(e)))?;
         let mut sink = object_store::buffered::BufWriter::new(store, location);
-        tokio::io::copy(&mut source, &mut sink).await?;
-        sink.shutdown().await?;
+        tokio::io::copy(&mut source, &mut sink)
+            .await
+            .map_err(failed)?;
+        sink.shutdown().await.map_err(failed)?;
         Ok(())
     }
 
@@ -224,19 +308,13 @@ impl Storage {
                 _ => return Ok(()),
             }
         }
-        let real = std::fs::canonicalize(&existing)?;
+        let real =
+            std::fs::canonicalize(&existing).map_err(|e| StorageError::of(path.as_str(), e))?;
         if real.starts_with(root) {
             Ok(())
         } else {
             Err(StorageError::BadPath(path.to_string()))
         }
-    }
-}
-
-fn not_found(path: &ObjectPath) -> impl FnOnce(object_store::Error) -> StorageError + '_ {
-    move |err| match err {
-        object_store::Error::NotFound { .. } => StorageError::NotFound(path.to_string()),
-        other => other.into(),
     }
 }
 

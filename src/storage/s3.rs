@@ -45,7 +45,8 @@ impl Buckets {
                 .with_secret_access_key(secrecy::ExposeSecret::expose_secret(&s.secret_access_key))
                 .with_allow_http(s.allow_http)
                 .with_bucket_name(bucket)
-                .build()?,
+                .build()
+                .map_err(|e| StorageError::of(bucket, e))?,
         );
         clients.insert(bucket.to_owned(), client.clone());
         Ok(client)

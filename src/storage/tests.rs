@@ -108,3 +108,28 @@ async fn delete_removes_an_object_and_ignores_a_missing_one() {
     assert!(!root.join("b/logs/job/a.log").exists());
     storage.delete(&path).await.unwrap();
 }
+
+#[tokio::test]
+async fn permanent_failures_are_classified_and_name_the_path() {
+    let root = temp_root();
+    let storage = Storage::local(&root.join("store")).unwrap();
+    let file = ObjectPath::parse("b/a.csv").unwrap();
+    storage.put(&file, b"x\n".to_vec()).await.unwrap();
+    let under_file = ObjectPath::parse("b/a.csv/x").unwrap();
+    let long = ObjectPath::parse(&format!("b/{}", "n".repeat(300))).unwrap();
+    let read = storage.resolve(&under_file).await.unwrap_err();
+    assert!(
+        matches!(&read, StorageError::NotADirectory(p) if p == "b/a.csv/x"),
+        "{read:?}"
+    );
+    let write = storage.put(&under_file, b"y".to_vec()).await.unwrap_err();
+    assert!(matches!(write, StorageError::NotADirectory(_)), "{write:?}");
+    let read = storage.resolve(&long).await.unwrap_err();
+    assert!(matches!(read, StorageError::NameTooLong(_)), "{read:?}");
+    let write = storage.put(&long, b"y".to_vec()).await.unwrap_err();
+    assert!(matches!(write, StorageError::NameTooLong(_)), "{write:?}");
+    for err in [read, write] {
+        assert!(!err.is_transient());
+    }
+    std::fs::remove_dir_all(root).unwrap();
+}

@@ -64,6 +64,10 @@ pub enum StoreError {
     /// Any other database error.
     #[error("database error")]
     Database(#[source] sqlx::Error),
+    /// A value the database cannot hold (SQLSTATE class 22: a NUL character in text, a
+    /// number or time out of its column's range); the request's fault, not ours.
+    #[error("a value the database cannot store")]
+    Invalid(#[source] sqlx::Error),
     /// A unique constraint refused the write.
     #[error("duplicate: {0:?}")]
     Duplicate(Constraint),
@@ -79,6 +83,15 @@ impl StoreError {
     /// A stored value of `what` that the domain does not know.
     pub fn corrupt(what: &str, err: impl std::fmt::Display) -> StoreError {
         StoreError::Corrupt(format!("{what}: {err}"))
+    }
+
+    /// Whether a value of the request could not be stored (SQLSTATE class 22).
+    pub fn is_invalid_value(&self) -> bool {
+        match self {
+            StoreError::Invalid(_) => true,
+            StoreError::Shared(inner) => inner.is_invalid_value(),
+            _ => false,
+        }
     }
 
     /// Whether the database could not be reached (worth retrying later).
@@ -97,6 +110,8 @@ impl From<sqlx::Error> for StoreError {
             StoreError::Unavailable(err)
         } else if let Some(constraint) = unique_violation(&err) {
             StoreError::Duplicate(Constraint::of(&constraint))
+        } else if is_data_exception(&err) {
+            StoreError::Invalid(err)
         } else {
             StoreError::Database(err)
         }
@@ -129,6 +144,11 @@ fn is_unavailable(err: &sqlx::Error) -> bool {
         }),
         _ => false,
     }
+}
+
+/// SQLSTATE class 22, "data exception".
+fn is_data_exception(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.code().is_some_and(|code| code.starts_with("22")))
 }
 
 fn unique_violation(err: &sqlx::Error) -> Option<String> {

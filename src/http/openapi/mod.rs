@@ -176,6 +176,42 @@ static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
         .expect("the OpenAPI document serializes")
 });
 
+/// The paths of the document as route patterns, each with its methods (`Allow` spelling).
+static PATHS: LazyLock<Vec<(actix_web::dev::ResourceDef, String)>> = LazyLock::new(|| {
+    ApiDoc::openapi()
+        .paths
+        .paths
+        .iter()
+        .map(|(path, item)| {
+            let methods = [
+                ("GET", item.get.is_some()),
+                ("PUT", item.put.is_some()),
+                ("POST", item.post.is_some()),
+                ("DELETE", item.delete.is_some()),
+                ("PATCH", item.patch.is_some()),
+            ];
+            let allowed: Vec<_> = methods.iter().filter(|m| m.1).map(|m| m.0).collect();
+            (
+                actix_web::dev::ResourceDef::new(path.as_str()),
+                allowed.join(", "),
+            )
+        })
+        .collect()
+});
+
+/// The methods the document gives `path` (`Allow` spelling), when it has the path but
+/// not with `method`.
+pub fn other_methods(path: &str, method: &str) -> Option<String> {
+    let mut allowed: Vec<&str> = PATHS
+        .iter()
+        .filter(|(pattern, _)| pattern.is_match(path))
+        .flat_map(|(_, methods)| methods.split(", "))
+        .collect();
+    allowed.sort_unstable();
+    allowed.dedup();
+    (!allowed.is_empty() && !allowed.contains(&method)).then(|| allowed.join(", "))
+}
+
 /// Swagger UI's settings: this service's document, no online validator badge.
 static SWAGGER: LazyLock<Arc<utoipa_swagger_ui::Config<'static>>> = LazyLock::new(|| {
     Arc::new(utoipa_swagger_ui::Config::new(["/openapi.json"]).validator_url("none"))
