@@ -99,8 +99,9 @@ operation!(restart, "/v2/{project_id}/graphs/{graph_id}/restart",
 
 operation!(clear_graph, "/v2/{project_id}/graphs/{graph_id}/clear-graph",
     "Remove the graph's data (and, optionally, its metadata)",
-    params(ClearGraphParams), body = Option<EmptyBody>, input: Query<ClearGraphParams>,
-    |query| Ok(Operation::Clear { clear_metadata: query.0.clear_metadata.unwrap_or(false) }));
+    params(ClearGraphParams), body = Option<EmptyBody>,
+    input: (Query<ClearGraphParams>, JsonBody<EmptyBody>),
+    |input| Ok(Operation::Clear { clear_metadata: input.0.0.clear_metadata.unwrap_or(false) }));
 
 operation!(upgrade, "/v2/{project_id}/graphs/{graph_id}/upgrade",
     "Upgrade the graph to a greater version",

@@ -79,7 +79,7 @@ pub async fn no_route(req: HttpRequest) -> HttpResponse {
         Some(allowed) => {
             let mut answer =
                 actix_web::ResponseError::error_response(&ApiError::from(Code::MethodNotAllowed));
-            if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allowed) {
+            if let Ok(value) = actix_web::http::header::HeaderValue::from_str(allowed) {
                 answer
                     .headers_mut()
                     .insert(actix_web::http::header::ALLOW, value);

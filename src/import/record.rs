@@ -5,7 +5,8 @@
 //! memory stays bounded: a record longer than [`Records::max_record_bytes`] (typically a
 //! stray quote swallowing the rest of the file) is read through and reported as one
 //! [`Malformed::TooLong`] record instead of being buffered whole. Invalid UTF-8 is a
-//! per-record [`Malformed::InvalidUtf8`]. A UTF-8 byte order mark at the start and blank
+//! per-record [`Malformed::InvalidUtf8`], a NUL byte (which no text column can store) a
+//! [`Malformed::NulCharacter`]. A UTF-8 byte order mark at the start and blank
 //! lines are skipped (blank lines still count for line numbers). Only the underlying
 //! reader's I/O errors are fatal.
 
@@ -24,6 +25,8 @@ pub use crate::domain::CsvFormat;
 pub enum Malformed {
     /// A field (numbered from 1) is not UTF-8.
     InvalidUtf8 { column: usize },
+    /// A field (numbered from 1) holds a NUL character, which no text column can store.
+    NulCharacter { column: usize },
     /// More than `max_bytes` of field data or more than [`MAX_FIELDS`] fields.
     TooLong { max_bytes: usize },
 }
@@ -32,6 +35,9 @@ impl fmt::Display for Malformed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Malformed::InvalidUtf8 { column } => write!(f, "column {column} is not UTF-8"),
+            Malformed::NulCharacter { column } => {
+                write!(f, "column {column} holds a NUL character")
+            }
             Malformed::TooLong { max_bytes } => write!(
                 f,
                 "record longer than {max_bytes} bytes or {MAX_FIELDS} columns \
@@ -157,7 +163,11 @@ impl<R: Read> Records<R> {
                 .iter()
                 .enumerate()
                 .map(|(i, &end)| {
-                    let field = std::str::from_utf8(&self.out[start..end])
+                    let bytes = &self.out[start..end];
+                    if bytes.contains(&0) {
+                        return Err(Malformed::NulCharacter { column: i + 1 });
+                    }
+                    let field = std::str::from_utf8(bytes)
                         .map_err(|_| Malformed::InvalidUtf8 { column: i + 1 })?;
                     start = end;
                     Ok(field.to_owned())

@@ -159,6 +159,12 @@ pub const FORBIDDEN: &str = concat!(
     project, or has no role that allows this (read: `readonly` or `operator`; graph \
     operations, cancel, retry: `operator`; `/internal/v1`: `producer`)."
 );
+/// 413 of every route that reads a body.
+pub const TOO_LARGE: &str = concat!(
+    "`",
+    code!(BodyTooLarge),
+    "`: the body is larger than 256 KiB."
+);
 /// 500 of every route.
 pub const INTERNAL: &str = concat!(
     "`",

@@ -8,6 +8,7 @@
 //! (`http::requests`); every route with a token answers the common errors of
 //! [`CommonErrors`]; a test compares the served document with a committed snapshot.
 
+pub mod accepted;
 pub mod errors;
 
 use std::sync::{Arc, LazyLock};
@@ -33,7 +34,8 @@ const SCHEME: &str = "x_auth_token";
         description = "The job center of a graph database management plane: graph jobs and \
             graph operations (the GES V2 job API, under `/v2`), and the producer API other \
             internal services use to enqueue and run jobs of their own types (under \
-            `/internal/v1`). Errors answer `{\"error_code\", \"error_msg\"}`."
+            `/internal/v1`). Errors answer `{\"error_code\", \"error_msg\"}`; a method a path \
+            does not document answers 405 with `Allow`, a path not documented 404."
     ),
     paths(
         crate::http::health::live,
@@ -100,7 +102,8 @@ impl Modify for TokenScheme {
     }
 }
 
-/// Adds the answers every route with a token can give: 401, 403, 500, 503.
+/// Adds the answers every route with a token can give: 401, 403, 500, 503, and 413 where
+/// it reads a body.
 struct CommonErrors;
 
 impl Modify for CommonErrors {
@@ -124,7 +127,11 @@ impl Modify for CommonErrors {
                 if operation.security.is_some() {
                     continue;
                 }
-                for (status, description) in common {
+                let body = operation
+                    .request_body
+                    .is_some()
+                    .then_some(("413", errors::TOO_LARGE));
+                for (status, description) in common.into_iter().chain(body) {
                     let response = ResponseBuilder::new()
                         .description(description)
                         .content(
@@ -171,9 +178,9 @@ impl Modify for OptionalBodies {
 
 /// The document as JSON, built once.
 static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
-    ApiDoc::openapi()
-        .to_pretty_json()
-        .expect("the OpenAPI document serializes")
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serializes");
+    accepted::tighten(&mut doc);
+    serde_json::to_string_pretty(&doc).expect("the OpenAPI document serializes")
 });
 
 /// The paths of the document as route patterns, each with its methods (`Allow` spelling).
@@ -200,16 +207,14 @@ static PATHS: LazyLock<Vec<(actix_web::dev::ResourceDef, String)>> = LazyLock::n
 });
 
 /// The methods the document gives `path` (`Allow` spelling), when it has the path but
-/// not with `method`.
-pub fn other_methods(path: &str, method: &str) -> Option<String> {
-    let mut allowed: Vec<&str> = PATHS
+/// not with `method`. Of the patterns that match, the one with the fewest parameters
+/// speaks (`/graphs/jobs` rather than `/graphs/{graph_id}`), as in the router.
+pub fn other_methods(path: &str, method: &str) -> Option<&'static str> {
+    let (_, methods) = PATHS
         .iter()
         .filter(|(pattern, _)| pattern.is_match(path))
-        .flat_map(|(_, methods)| methods.split(", "))
-        .collect();
-    allowed.sort_unstable();
-    allowed.dedup();
-    (!allowed.is_empty() && !allowed.contains(&method)).then(|| allowed.join(", "))
+        .min_by_key(|(pattern, _)| pattern.pattern().unwrap_or("").matches('{').count())?;
+    (!methods.split(", ").any(|m| m == method)).then_some(methods.as_str())
 }
 
 /// Swagger UI's settings: this service's document, no online validator badge.

@@ -35,11 +35,11 @@ pub struct GraphSpec {
     pub name: Option<String>,
     /// 0..100 (an integer, or a numeric string).
     #[serde(default, deserialize_with = "lenient::int")]
-    #[schema(required = true, minimum = 0, maximum = 100)]
+    #[schema(required = true, schema_with = lenient::schema::size_index)]
     pub graph_size_type_index: Option<i64>,
     /// 1..10 (3 when absent).
     #[serde(default, deserialize_with = "lenient::int")]
-    #[schema(minimum = 1, maximum = 10)]
+    #[schema(schema_with = lenient::schema::optional_replication)]
     pub replication: Option<i64>,
     /// `x86_64` when absent.
     pub arch: Option<String>,
@@ -94,7 +94,9 @@ impl TryFrom<CreateGraphBody> for NewGraph {
 /// `start`: the body may be absent.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct StartBody {
-    /// Start from this successful backup of the graph (its id).
+    /// Start from this successful backup of the graph (its id: 32 hex characters, or the
+    /// dashed form); a backup that is not the graph's successful one is refused (409/404).
+    #[schema(format = "id")]
     pub graph_backup_id: Option<String>,
 }
 
@@ -120,11 +122,13 @@ impl StartBody {
 /// `upgrade`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UpgradeBody {
-    /// A dotted version greater than the graph's, such as `2.3.19`.
-    #[schema(required = true, example = "2.3.19")]
+    /// A dotted version greater than the graph's (else 409 `GES.7036`), such as `2.3.19`:
+    /// 1 to 6 numbers.
+    #[schema(required = true, example = "2.3.19", format = "version")]
     pub upgrade_version: Option<String>,
     /// Accepted; has no effect here.
     #[serde(default, deserialize_with = "lenient::bool")]
+    #[schema(schema_with = lenient::schema::optional_bool)]
     pub force_upgrade: Option<bool>,
 }
 
@@ -144,7 +148,7 @@ impl Body for ResizeBody {}
 pub struct ResizeSpec {
     /// 0..100 (an integer, or a numeric string).
     #[serde(default, deserialize_with = "lenient::int")]
-    #[schema(required = true, minimum = 0, maximum = 100)]
+    #[schema(required = true, schema_with = lenient::schema::size_index)]
     pub graph_size_type_index: Option<i64>,
 }
 
@@ -176,7 +180,7 @@ impl Body for ExpandBody {}
 pub struct ExpandSpec {
     /// 1..10 (an integer, or a numeric string).
     #[serde(default, deserialize_with = "lenient::int")]
-    #[schema(required = true, minimum = 1, maximum = 10)]
+    #[schema(required = true, schema_with = lenient::schema::replication)]
     pub replication: Option<i64>,
 }
 

@@ -8,6 +8,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::lenient;
 use crate::domain::producer::{
     self, Beat, Claim, Completion, MAX_BATCH, MAX_CLAIM, MAX_CLAIM_TYPES, NewProducerJob,
 };
@@ -19,12 +20,13 @@ use crate::http::extract::Body;
 #[serde(deny_unknown_fields)]
 pub struct JobBody {
     /// The producer's own job type (not a built-in one: `GraphManagement`, `Noop`).
-    #[schema(pattern = "^[A-Za-z0-9_.:/-]{1,64}$")]
+    #[schema(format = "job-type")]
     pub job_type: String,
     #[schema(pattern = "^[A-Za-z0-9_.:/-]{1,128}$")]
     pub job_name: String,
     /// A graph name of the project, shown as the job's `related_graph`.
     #[serde(default)]
+    #[schema(pattern = "^[A-Za-z][A-Za-z0-9_]{3,49}$")]
     pub related_graph: Option<String>,
     /// Any JSON, handed to the worker that claims the job.
     #[serde(default)]
@@ -36,15 +38,16 @@ pub struct JobBody {
     #[serde(default)]
     pub run_after: Option<DateTime<Utc>>,
     /// 1..100; 3 when absent.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::whole")]
     #[schema(minimum = 1, maximum = 100)]
     pub max_attempts: Option<i32>,
     /// -1000..1000, higher first; 0 when absent.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::whole")]
     #[schema(minimum = -1000, maximum = 1000)]
     pub priority: Option<i32>,
-    /// 1 to 200 bytes; a second enqueue with the same key answers the first job's id.
+    /// 1 to 200 characters; a second enqueue with the same key answers the first job's id.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 200)]
     pub idempotency_key: Option<String>,
 }
 
@@ -64,11 +67,11 @@ pub struct FileBody {
     pub status: Option<String>,
     #[serde(default)]
     pub cause: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::whole")]
     pub total_lines: Option<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::whole")]
     pub failed_lines: Option<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::whole")]
     pub successful_lines: Option<i64>,
 }
 
@@ -146,9 +149,9 @@ impl TryFrom<JobBody> for NewProducerJob {
             return Err(ParamError::new("priority", "must be -1000..1000"));
         }
         if let Some(key) = &body.idempotency_key
-            && (key.is_empty() || key.len() > 200)
+            && (key.is_empty() || key.chars().count() > 200)
         {
-            return Err(ParamError::new("idempotency_key", "1 to 200 bytes"));
+            return Err(ParamError::new("idempotency_key", "1 to 200 characters"));
         }
         Ok(NewProducerJob {
             files: files(body.files)?.unwrap_or_default(),
@@ -198,14 +201,14 @@ fn files(files: Option<Vec<FileBody>>) -> Result<Option<Vec<JobFile>>, ParamErro
 #[serde(deny_unknown_fields)]
 pub struct ClaimBody {
     /// 1 to 50 job types to take jobs of.
-    #[schema(min_items = 1, max_items = 50)]
+    #[schema(schema_with = job_types)]
     pub job_types: Vec<String>,
     /// 1..100; 1 when absent.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::whole")]
     #[schema(minimum = 1, maximum = 100)]
     pub max_jobs: Option<i64>,
     /// The lease, 1..3600 seconds; 30 when absent.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::whole")]
     #[schema(minimum = 1, maximum = 3600)]
     pub lease_secs: Option<u64>,
     /// Names the claiming worker in the job's record.
@@ -214,6 +217,21 @@ pub struct ClaimBody {
 }
 
 impl Body for ClaimBody {}
+
+/// `job_types`: 1 to 50 job types, each as in [`JobBody::job_type`].
+fn job_types() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaFormat, Type};
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::Custom("job-type".to_owned()))),
+        )
+        .min_items(Some(1))
+        .max_items(Some(MAX_CLAIM_TYPES))
+        .description(Some("1 to 50 job types to take jobs of."))
+        .build()
+}
 
 impl TryFrom<ClaimBody> for Claim {
     type Error = ParamError;
@@ -248,7 +266,7 @@ pub struct HeartbeatBody {
     /// The token the claim answered.
     pub lease_token: Uuid,
     /// The renewed lease, 1..3600 seconds; 30 when absent.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::whole")]
     #[schema(minimum = 1, maximum = 3600)]
     pub lease_secs: Option<u64>,
     /// 0..100 (never goes backwards).

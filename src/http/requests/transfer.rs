@@ -16,12 +16,16 @@ use crate::http::extract::Body;
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ImportBody {
     /// The schema file (XML).
+    #[schema(format = "object-path")]
     pub schema_path: Option<String>,
     /// A vertex file, or a directory of them.
+    #[schema(format = "object-path")]
     pub vertexset_path: Option<String>,
     /// An edge file, or a directory of them.
+    #[schema(format = "object-path")]
     pub edgeset_path: Option<String>,
     /// Where failed lines are logged.
+    #[schema(format = "object-path")]
     pub log_dir: Option<String>,
     /// Only `csv`.
     #[schema(value_type = Option<FileFormat>)]
@@ -29,14 +33,16 @@ pub struct ImportBody {
     /// Only `csv`.
     #[schema(value_type = Option<FileFormat>)]
     pub edgeset_format: Option<String>,
-    /// One ASCII character (`,` when absent; a tab also as `\t`); not the quote.
-    #[schema(min_length = 1, max_length = 2)]
+    /// One ASCII character other than a line break (`,` when absent; a tab also as `\t`);
+    /// not the same as `trim_quote`.
+    #[schema(format = "one-character")]
     pub delimiter: Option<String>,
-    /// One ASCII character (`"` when absent).
-    #[schema(min_length = 1, max_length = 1)]
+    /// One ASCII character other than a line break (`"` when absent; a tab also as `\t`).
+    #[schema(format = "one-character")]
     pub trim_quote: Option<String>,
     /// Accepted; has no effect here.
     #[serde(default, deserialize_with = "lenient::bool")]
+    #[schema(schema_with = lenient::schema::optional_bool)]
     pub offline: Option<bool>,
     pub parallel_edge: Option<ParallelEdgeBody>,
 }
@@ -58,6 +64,7 @@ pub struct ParallelEdgeBody {
     pub action: Option<String>,
     /// Whether parallel edges are found regardless of their labels (true when absent).
     #[serde(default, deserialize_with = "lenient::bool")]
+    #[schema(schema_with = lenient::schema::optional_bool)]
     pub ignore_label: Option<bool>,
 }
 
@@ -102,16 +109,16 @@ impl TryFrom<ImportBody> for ImportRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ExportBody {
     /// The directory the files are written to.
-    #[schema(required = true)]
+    #[schema(required = true, format = "object-path")]
     pub graph_export_path: Option<String>,
-    /// The name of the edge file.
-    #[schema(required = true)]
+    /// The name of the edge file (a path under `graph_export_path`).
+    #[schema(required = true, format = "object-path")]
     pub edge_set_name: Option<String>,
-    /// The name of the vertex file.
-    #[schema(required = true)]
+    /// The name of the vertex file (the three names differ).
+    #[schema(required = true, format = "object-path")]
     pub vertex_set_name: Option<String>,
     /// The name of the schema file.
-    #[schema(required = true)]
+    #[schema(required = true, format = "object-path")]
     pub schema_name: Option<String>,
 }
 
@@ -136,11 +143,12 @@ impl TryFrom<ExportBody> for ExportRequest {
 /// `backups/export`: a successful backup of the graph, and where its files go.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ExportBackupBody {
-    /// The backup (its id).
-    #[schema(required = true)]
+    /// The backup (its id: 32 hex characters, or the dashed form); it must be a successful
+    /// backup of the graph (else 400 `GES.0001`).
+    #[schema(required = true, format = "id")]
     pub backup_id: Option<String>,
     /// The directory (an object path) the backup's files are written to.
-    #[schema(required = true)]
+    #[schema(required = true, format = "object-path")]
     pub export_path: Option<String>,
 }
 
@@ -167,7 +175,7 @@ impl ExportBackupBody {
 pub struct ImportBackupBody {
     /// The directory (an object path) an export of a backup wrote; its `backup.json` must
     /// exist (else `GES.7017`).
-    #[schema(required = true)]
+    #[schema(required = true, format = "object-path")]
     pub import_path: Option<String>,
 }
 

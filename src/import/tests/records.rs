@@ -91,6 +91,18 @@ fn invalid_utf8_rejects_only_that_record() {
 }
 
 #[test]
+fn a_nul_byte_rejects_only_that_record() {
+    let text = b"ok,1\nbad,a\x00b\nok,2\n";
+    let records = read(text, CsvFormat::default());
+    assert_eq!(records.len(), 3);
+    assert_eq!(
+        records[1].fields,
+        Err(Malformed::NulCharacter { column: 2 })
+    );
+    assert_eq!(records[2].fields, Ok(super::fields(&["ok", "2"])));
+}
+
+#[test]
 fn an_overlong_record_is_read_through_with_bounded_memory() {
     let mut text = b"a,1\nb,\"".to_vec();
     text.extend(std::iter::repeat_n(b'x', 100_000));
