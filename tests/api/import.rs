@@ -25,18 +25,18 @@ pub fn copy_fixtures(root: &Path) {
     }
 }
 
-async fn app_with_fixtures() -> (TestApp, PathBuf) {
+pub async fn app_with_fixtures() -> (TestApp, PathBuf) {
     let url = fresh_database().await;
     let root = storage_root(&url);
     copy_fixtures(&root);
     (TestApp::spawn_with(test_settings(&url)).await, root)
 }
 
-fn file<'a>(job: &'a Value, list: &str, index: usize) -> &'a Value {
+pub fn file<'a>(job: &'a Value, list: &str, index: usize) -> &'a Value {
     &job["job_detail"][list][index]
 }
 
-fn counts(entry: &Value) -> (i64, i64, i64, &str) {
+pub fn counts(entry: &Value) -> (i64, i64, i64, &str) {
     let n = |k: &str| entry[k].as_i64().unwrap();
     (
         n("total_lines"),
@@ -46,7 +46,7 @@ fn counts(entry: &Value) -> (i64, i64, i64, &str) {
     )
 }
 
-async fn count(app: &TestApp, table: &str, graph: &str) -> i64 {
+pub async fn count(app: &TestApp, table: &str, graph: &str) -> i64 {
     let sql = format!("SELECT count(*) FROM {table} WHERE graph_id = $1");
     sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
         .bind(uuid::Uuid::try_parse(graph).unwrap())

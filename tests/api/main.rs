@@ -9,6 +9,7 @@ mod export;
 mod fuzz;
 mod graphs;
 mod helpers;
+mod hostile_files;
 mod hostile_input;
 mod import;
 mod list_deep;
