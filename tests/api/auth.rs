@@ -99,3 +99,95 @@ async fn valid_tokens_without_permission_answer_403() {
         );
     }
 }
+
+/// A reader app that requires `iss` and `aud` and allows `leeway` seconds of skew.
+async fn strict_app(leeway: u64) -> TestApp {
+    let mut settings = crate::helpers::test_settings(&crate::helpers::fresh_database().await);
+    settings.worker.concurrency = 0;
+    settings.auth.issuer = "issuer-a".into();
+    settings.auth.audience = "jobcenter".into();
+    settings.auth.leeway_secs = leeway;
+    TestApp::spawn_with(settings).await
+}
+
+#[tokio::test]
+async fn configured_issuer_and_audience_are_required_and_nbf_is_checked() {
+    let app = strict_app(5).await;
+    let good = json!({"sub": "a", "project_id": PROJECT, "roles": ["readonly"], "exp": now() + 600,
+                      "iss": "issuer-a", "aud": "jobcenter"});
+    assert_eq!(
+        list_status(&app, Some(&sign(good.clone(), SECRET))).await.0,
+        200
+    );
+    let without = |claim: &str| {
+        let mut claims = good.clone();
+        claims.as_object_mut().unwrap().remove(claim);
+        sign(claims, SECRET)
+    };
+    let with = |claim: &str, value: serde_json::Value| {
+        let mut claims = good.clone();
+        claims[claim] = value;
+        sign(claims, SECRET)
+    };
+    let cases = [
+        ("no iss", without("iss")),
+        ("no aud", without("aud")),
+        ("other iss", with("iss", json!("issuer-b"))),
+        ("other aud", with("aud", json!("other"))),
+        ("nbf in an hour", with("nbf", json!(now() + 3600))),
+        ("nbf past the leeway", with("nbf", json!(now() + 30))),
+        ("nbf not a number", with("nbf", json!("soon"))),
+    ];
+    for (case, token) in cases {
+        assert_eq!(
+            list_status(&app, Some(&token)).await,
+            (401, "APIG.0301".to_owned()),
+            "{case}"
+        );
+    }
+    let within = with("nbf", json!(now() + 2));
+    assert_eq!(
+        list_status(&app, Some(&within)).await.0,
+        200,
+        "nbf within the leeway"
+    );
+    let past = with("nbf", json!(now() - 10));
+    assert_eq!(list_status(&app, Some(&past)).await.0, 200, "nbf passed");
+}
+
+#[tokio::test]
+async fn an_expired_token_is_refused_once_the_leeway_has_passed() {
+    let app = strict_app(5).await;
+    let token = |exp: u64| {
+        sign(
+            json!({"sub": "a", "project_id": PROJECT, "roles": ["readonly"], "exp": exp,
+                   "iss": "issuer-a", "aud": "jobcenter"}),
+            SECRET,
+        )
+    };
+    // Just inside and just outside the 5 s leeway (a second of margin for the clock).
+    assert_eq!(list_status(&app, Some(&token(now() - 3))).await.0, 200);
+    assert_eq!(
+        list_status(&app, Some(&token(now() - 7))).await,
+        (401, "APIG.0301".to_owned())
+    );
+    assert_eq!(
+        list_status(&app, Some(&token(now() - 60))).await,
+        (401, "APIG.0301".to_owned()),
+        "the library's 60 s default is not ours"
+    );
+    // A token verified once is refused from the cache too once it expires.
+    let soon = token(now() + 1);
+    assert_eq!(list_status(&app, Some(&soon)).await.0, 200);
+    tokio::time::sleep(std::time::Duration::from_secs(8)).await;
+    assert_eq!(
+        list_status(&app, Some(&soon)).await,
+        (401, "APIG.0301".to_owned())
+    );
+    let zero = strict_app(0).await;
+    assert_eq!(
+        list_status(&zero, Some(&token(now() - 1))).await,
+        (401, "APIG.0301".to_owned()),
+        "leeway 0: expired is expired"
+    );
+}
