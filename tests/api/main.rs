@@ -3,6 +3,7 @@
 mod auth;
 mod backup;
 mod bench;
+mod chaos;
 mod counts;
 mod errors;
 mod export;
