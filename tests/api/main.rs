@@ -4,6 +4,7 @@ mod auth;
 mod backup;
 mod bench;
 mod chaos;
+mod chaos_database;
 mod counts;
 mod errors;
 mod export;
