@@ -91,24 +91,9 @@ fn jitter(rng: &mut fastrand::Rng) -> Duration {
     Duration::from_millis(rng.u64(500..2500))
 }
 
-/// `jobcenter worker` on `url`: slow steps (an operation takes about a second), a short
-/// lease, a fast poll.
+/// `jobcenter worker` on `url`: an operation takes about a second (four steps of 250 ms).
 fn worker(url: &str) -> tokio::process::Child {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_jobcenter"))
-        .arg("worker")
-        .env("JOBCENTER_CONFIG_DIR", "/nonexistent-jobcenter-config")
-        .env("JOBCENTER__DATABASE__URL", url)
-        .env("JOBCENTER__METRICS__PORT", "0")
-        .env("JOBCENTER__RETENTION__ENABLED", "false")
-        .env("JOBCENTER__WORKER__STEP_DELAY_MS", "250")
-        .env("JOBCENTER__WORKER__LEASE_SECS", "2")
-        .env("JOBCENTER__WORKER__POLL_INTERVAL_MS", "200")
-        .env("JOBCENTER__LOG__LEVEL", "error")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start jobcenter worker")
+    crate::worker::worker_process(url, 250)
 }
 
 /// Whether the graph has no operation in flight.

@@ -615,13 +615,13 @@ async fn a_killed_worker_process_is_replaced_and_the_job_succeeds_once() {
     let graph = insert_graph(&pool, None, GraphStatus::Running.code()).await;
     let job = enqueue(&pool, graph, Operation::Stop).await;
 
-    let mut first = worker_process(&url);
+    let mut first = worker_process(&url, 1000);
     let running = wait_job(&pool, job, "running", |r| r.status == "running").await;
     first.start_kill().unwrap(); // SIGKILL
     first.wait().await.unwrap();
     assert_eq!(running.attempt, 1);
 
-    let mut second = worker_process(&url);
+    let mut second = worker_process(&url, 1000);
     let done = wait_final(&pool, job).await;
     assert_eq!(done.status, "success", "{done:?}");
     assert_eq!(done.attempt, 2);
@@ -660,15 +660,18 @@ async fn a_killed_worker_process_is_replaced_and_the_job_succeeds_once() {
     assert!(exit.success(), "{exit:?}");
 }
 
-/// `jobcenter worker` on `url`, with slow steps and a short lease.
-fn worker_process(url: &str) -> tokio::process::Child {
+/// `jobcenter worker` on `url`, with `step_delay_ms` before each step and a short lease.
+pub fn worker_process(url: &str, step_delay_ms: u32) -> tokio::process::Child {
     tokio::process::Command::new(env!("CARGO_BIN_EXE_jobcenter"))
         .arg("worker")
         .env("JOBCENTER_CONFIG_DIR", "/nonexistent-jobcenter-config")
         .env("JOBCENTER__DATABASE__URL", url)
         // Not the default port: several processes run at once.
         .env("JOBCENTER__METRICS__PORT", "0")
-        .env("JOBCENTER__WORKER__STEP_DELAY_MS", "1000")
+        .env(
+            "JOBCENTER__WORKER__STEP_DELAY_MS",
+            step_delay_ms.to_string(),
+        )
         .env("JOBCENTER__WORKER__LEASE_SECS", "2")
         .env("JOBCENTER__WORKER__POLL_INTERVAL_MS", "200")
         .env("JOBCENTER__LOG__LEVEL", "warn")

@@ -7,36 +7,7 @@ use serde::de::{self, Deserializer, Unexpected, Visitor};
 
 /// An integer, or a string holding one.
 pub fn int<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
-    struct Int;
-    impl<'de> Visitor<'de> for Int {
-        type Value = Option<i64>;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("an integer")
-        }
-        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-            Ok(Some(v))
-        }
-        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-            i64::try_from(v)
-                .map(Some)
-                .map_err(|_| E::invalid_value(Unexpected::Unsigned(v), &self))
-        }
-        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-            integral(v)
-                .map(Some)
-                .ok_or_else(|| E::invalid_value(Unexpected::Float(v), &self))
-        }
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-            v.trim()
-                .parse()
-                .map(Some)
-                .map_err(|_| E::invalid_value(Unexpected::Str(v), &self))
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-    }
-    deserializer.deserialize_any(Int)
+    deserializer.deserialize_any(Integer { text: true })
 }
 
 /// An integer of `T`'s range, also when written with a zero fraction (`39.0`, an integer
@@ -44,34 +15,46 @@ pub fn int<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D:
 pub fn whole<'de, D: Deserializer<'de>, T: TryFrom<i64>>(
     deserializer: D,
 ) -> Result<Option<T>, D::Error> {
-    struct Whole;
-    impl<'de> Visitor<'de> for Whole {
-        type Value = Option<i64>;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("an integer")
-        }
-        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-            Ok(Some(v))
-        }
-        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-            i64::try_from(v)
-                .map(Some)
-                .map_err(|_| E::invalid_value(Unexpected::Unsigned(v), &self))
-        }
-        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-            integral(v)
-                .map(Some)
-                .ok_or_else(|| E::invalid_value(Unexpected::Float(v), &self))
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-    }
-    match deserializer.deserialize_any(Whole)? {
+    match deserializer.deserialize_any(Integer { text: false })? {
         None => Ok(None),
         Some(v) => T::try_from(v).map(Some).map_err(|_| {
             de::Error::invalid_value(Unexpected::Signed(v), &"an integer in the field's range")
         }),
+    }
+}
+
+/// An integer (a number without a fraction), `null` for none, and a numeric string when
+/// `text`.
+struct Integer {
+    text: bool,
+}
+
+impl<'de> Visitor<'de> for Integer {
+    type Value = Option<i64>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an integer")
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        i64::try_from(v)
+            .map(Some)
+            .map_err(|_| E::invalid_value(Unexpected::Unsigned(v), &self))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        integral(v)
+            .map(Some)
+            .ok_or_else(|| E::invalid_value(Unexpected::Float(v), &self))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        let parsed = self.text.then(|| v.trim().parse().ok()).flatten();
+        parsed
+            .map(Some)
+            .ok_or_else(|| E::invalid_value(Unexpected::Str(v), &self))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
     }
 }
 
