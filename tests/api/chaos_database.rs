@@ -134,7 +134,10 @@ async fn a_database_restarted_under_load_loses_no_acknowledged_write_and_the_ser
     assert_recovered(&app).await;
     drop(seen);
     server.stop().await.unwrap();
-    let _ = std::fs::remove_dir_all(dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut lock = dir.into_os_string();
+    lock.push(".lock");
+    let _ = std::fs::remove_file(lock);
 }
 
 /// An immediate shutdown of the server (SIGQUIT to the postmaster): no checkpoint, crash
