@@ -11,13 +11,14 @@ use tracing_actix_web::TracingLogger;
 
 use crate::auth::TokenKeys;
 use crate::config::{CountsSettings, RetentionSettings, Settings, WorkerSettings};
-use crate::db::{self, Database, PoolSet};
+use crate::db::{self, Database, PoolSet, ReplicaSet};
 use crate::http;
 use crate::http::jobs::ListPool;
 use crate::metrics::{self, Metrics};
 use crate::storage::Storage;
 use crate::store::status_reads::{self, StatusReader};
 use crate::worker::fold::FoldHandle;
+use crate::worker::replicas::ReplicaMonitors;
 use crate::worker::retention::RetentionHandle;
 use crate::worker::{self, PoolStatus, Reporting};
 
@@ -34,6 +35,8 @@ pub struct Application {
     workers: PoolStatus,
     database: Database,
     pool: PgPool,
+    replicas: ReplicaSet,
+    max_replica_lag: Duration,
     worker: WorkerSettings,
     retention: RetentionSettings,
     counts: CountsSettings,
@@ -49,13 +52,14 @@ impl Application {
         let database = Database::locate(&settings.database).await?;
         db::migrate(&database.url, DATABASE_PATIENCE).await?;
         let pool = db::pool(&database.url, &settings.database)?;
+        let replicas = ReplicaSet::new(&db::configured_replica_urls(&settings.database)?)?;
         let address = format!("{}:{}", settings.server.host, settings.server.port);
         let listener = TcpListener::bind(&address).map_err(|e| {
             anyhow::anyhow!("server.host/server.port: cannot listen on {address}: {e}")
         })?;
         let port = listener.local_addr()?.port();
         let metrics = Metrics::new();
-        let pools = PoolSet::with(pool.clone());
+        let pools = PoolSet::with_replicas(pool.clone(), replicas.clone());
         let (metrics_port, metrics_server) = match metrics::server::bind(settings)? {
             Some(listener) => (
                 Some(listener.local_addr()?.port()),
@@ -87,6 +91,8 @@ impl Application {
             workers,
             database,
             pool,
+            replicas,
+            max_replica_lag: Duration::from_millis(settings.database.max_replica_lag_ms),
             worker: settings.worker.clone(),
             retention: settings.retention.clone(),
             counts: settings.counts.clone(),
@@ -116,7 +122,8 @@ impl Application {
         &self.pool
     }
 
-    /// Serves and runs the worker pool (and, beside it, the retention task) until
+    /// Serves and runs the worker pool (and, beside it, the retention task, the count
+    /// folder and the replica monitors) until
     /// SIGINT/SIGTERM. Then, at the same time: the HTTP server accepts no new connection
     /// and waits up to `server.shutdown_timeout_secs` for requests in flight, and the pool
     /// stops claiming and gives running jobs `worker.shutdown_grace_secs` before releasing
@@ -132,6 +139,7 @@ impl Application {
             tokio::spawn(server);
             handle
         });
+        let monitors = ReplicaMonitors::start(&self.pool, &self.replicas, self.max_replica_lag);
         let reporting = Reporting {
             metrics: self.metrics.clone(),
             status: self.workers.clone(),
@@ -180,6 +188,7 @@ impl Application {
         };
         let (result, (), (), ()) =
             tokio::join!(http, workers.shutdown(grace), retention, folder.stop());
+        monitors.stop();
         if let Some(metrics_server) = metrics_server {
             metrics_server.stop(true).await;
         }

@@ -67,6 +67,11 @@ pub struct DatabaseSettings {
     pub password_file: String,
     pub max_connections: u32,
     pub acquire_timeout_secs: u64,
+    /// Streaming replicas of `url` for the job list and job status (may carry passwords;
+    /// `password`/`password_file` apply to them too).
+    pub replica_urls: Vec<SecretString>,
+    /// A replica further behind the primary than this is not read from.
+    pub max_replica_lag_ms: u64,
     pub embedded: EmbeddedSettings,
 }
 
@@ -176,6 +181,17 @@ pub enum LogFormat {
     Json,
 }
 
+/// The `JOBCENTER__<SECTION>__<KEY>` variables; `database.replica_urls` is a
+/// comma-separated list there.
+fn environment() -> config::Environment {
+    config::Environment::with_prefix("JOBCENTER")
+        .prefix_separator("__")
+        .separator("__")
+        .try_parsing(true)
+        .list_separator(",")
+        .with_list_parse_key("database.replica_urls")
+}
+
 impl Settings {
     /// Reads the layered configuration from the current directory's `config/` and the
     /// process environment.
@@ -186,12 +202,7 @@ impl Settings {
         let builder = config::Config::builder()
             .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
             .add_source(config::File::with_name(&format!("{dir}/{env}")).required(false))
-            .add_source(
-                config::Environment::with_prefix("JOBCENTER")
-                    .prefix_separator("__")
-                    .separator("__")
-                    .try_parsing(true),
-            )
+            .add_source(environment())
             .set_override_option("server.mode", (env == "production").then_some("production"))
             .context("reading configuration")?;
         Self::from_config(builder.build().context("reading configuration")?)
@@ -230,6 +241,18 @@ impl Settings {
         }
         if self.database.acquire_timeout_secs == 0 {
             return bad("database.acquire_timeout_secs", "must be at least 1");
+        }
+        if self.database.max_replica_lag_ms == 0 {
+            return bad("database.max_replica_lag_ms", "must be at least 1");
+        }
+        if self.database.replica_urls.iter().any(|url| {
+            let url = url.expose_secret();
+            !url.starts_with("postgres://") && !url.starts_with("postgresql://")
+        }) {
+            return bad(
+                "database.replica_urls",
+                "every entry must be a postgres:// URL",
+            );
         }
         if self.worker.lease_secs == 0 {
             return bad("worker.lease_secs", "must be at least 1");
@@ -316,6 +339,8 @@ mod tests {
         assert_eq!(settings.server.shutdown_timeout_secs, 30);
         assert!(settings.database.password.expose_secret().is_empty());
         assert!(settings.database.password_file.is_empty());
+        assert!(settings.database.replica_urls.is_empty());
+        assert_eq!(settings.database.max_replica_lag_ms, 1000);
         let retention = &settings.retention;
         assert!(retention.enabled);
         assert_eq!(
@@ -381,26 +406,34 @@ mod tests {
     }
 
     #[test]
-    fn password_file_comes_from_the_environment_key() {
+    fn password_file_and_replicas_come_from_the_environment() {
         let cfg = config::Config::builder()
             .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
             .add_source(
-                config::Environment::with_prefix("JOBCENTER")
-                    .prefix_separator("__")
-                    .separator("__")
-                    .source(Some(
-                        [(
-                            "JOBCENTER__DATABASE__PASSWORD_FILE".to_owned(),
-                            "/run/secrets/db".to_owned(),
-                        )]
-                        .into_iter()
-                        .collect(),
-                    )),
+                environment().source(Some(
+                    [
+                        ("JOBCENTER__DATABASE__PASSWORD_FILE", "/run/secrets/db"),
+                        (
+                            "JOBCENTER__DATABASE__REPLICA_URLS",
+                            "postgres://r1/jc,postgres://r2/jc",
+                        ),
+                    ]
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect(),
+                )),
             )
             .build()
             .unwrap();
         let settings = Settings::from_config(cfg).unwrap();
         assert_eq!(settings.database.password_file, "/run/secrets/db");
+        let replicas: Vec<&str> = settings
+            .database
+            .replica_urls
+            .iter()
+            .map(|url| url.expose_secret())
+            .collect();
+        assert_eq!(replicas, ["postgres://r1/jc", "postgres://r2/jc"]);
     }
 
     #[test]
@@ -421,6 +454,14 @@ mod tests {
                 "database.password_file",
             ),
             ("[retention]\nbatch_size = 0", "retention.batch_size"),
+            (
+                "[database]\nreplica_urls = [\"mysql://x\"]",
+                "database.replica_urls",
+            ),
+            (
+                "[database]\nmax_replica_lag_ms = 0",
+                "database.max_replica_lag_ms",
+            ),
             ("[retention]\nmax_age_days = 0", "retention.max_age_days"),
             ("[retention]\nenabled = \"maybe\"", "retention.enabled"),
             (

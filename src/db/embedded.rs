@@ -164,8 +164,9 @@ impl EmbeddedPostgres {
         Ok(())
     }
 
-    /// A command for one of the server binaries, run as the `postgres` user when we are root.
-    fn command(&self, program: &str) -> Command {
+    /// A command for one of the server binaries (`pg_basebackup`, say), run as the
+    /// `postgres` user when we are root, in the data directory.
+    pub fn command(&self, program: &str) -> Command {
         let mut cmd = Command::new(self.bindir.join(program));
         cmd.current_dir(&self.data_dir);
         if let Some((uid, gid)) = self.run_as {

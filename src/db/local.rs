@@ -26,6 +26,9 @@ use tokio::sync::Semaphore;
 pub trait ReadError: From<sqlx::Error> + std::fmt::Display {
     /// Whether the statement failed because its connection was gone.
     fn is_dead_connection(&self) -> bool;
+    /// Whether no connection could be had or kept (the server is down, refuses, or is
+    /// too slow to answer): the server failed, not the statement.
+    fn is_connection_failure(&self) -> bool;
 }
 
 /// An idle connection is closed after this long unused.

@@ -4,9 +4,13 @@
 pub mod embedded;
 pub mod local;
 pub mod pools;
+pub mod replicas;
+pub mod routed;
 
 pub use local::LocalPool;
 pub use pools::PoolSet;
+pub use replicas::ReplicaSet;
+pub use routed::ReadPools;
 
 use std::time::Duration;
 
@@ -66,6 +70,26 @@ impl Database {
 /// when one is set (errors name the key). The same URL serves refinery's tokio-postgres
 /// connection and the sqlx pool.
 pub fn configured_url(settings: &DatabaseSettings) -> anyhow::Result<String> {
+    with_configured_password(settings.url.expose_secret(), "database.url", settings)
+}
+
+/// `database.replica_urls`, each with the password of `database.password` or
+/// `database.password_file` when one is set.
+pub fn configured_replica_urls(settings: &DatabaseSettings) -> anyhow::Result<Vec<String>> {
+    let urls = settings.replica_urls.iter().enumerate();
+    urls.map(|(i, url)| {
+        let key = format!("database.replica_urls[{i}]");
+        with_configured_password(url.expose_secret(), &key, settings)
+    })
+    .collect()
+}
+
+/// `url` (the value of `url_key`) with the configured password, if one is.
+fn with_configured_password(
+    url: &str,
+    url_key: &str,
+    settings: &DatabaseSettings,
+) -> anyhow::Result<String> {
     let password = if !settings.password_file.is_empty() {
         let raw = std::fs::read_to_string(&settings.password_file).map_err(|e| {
             anyhow::anyhow!(
@@ -93,18 +117,18 @@ pub fn configured_url(settings: &DatabaseSettings) -> anyhow::Result<String> {
         None
     };
     match password {
-        None => Ok(settings.url.expose_secret().to_owned()),
-        Some((password, key)) => with_password(settings.url.expose_secret(), &password)
-            .map_err(|e| anyhow::anyhow!("{key}: cannot be applied to database.url: {e}")),
+        None => Ok(url.to_owned()),
+        Some((password, key)) => with_password(url, &password)
+            .map_err(|e| anyhow::anyhow!("{key}: cannot be applied to {url_key}: {e}")),
     }
 }
 
 /// `url` with `password`: in the authority, or as a `password` parameter when the URL has
 /// no host (a Unix-socket URL such as `postgres:///db?host=/run/postgresql`).
 fn with_password(url: &str, password: &str) -> anyhow::Result<String> {
-    let mut parsed = url::Url::parse(url).context("database.url is not a URL")?;
+    let mut parsed = url::Url::parse(url).context("not a URL")?;
     if !matches!(parsed.scheme(), "postgres" | "postgresql") {
-        anyhow::bail!("database.url is not a postgres:// URL");
+        anyhow::bail!("not a postgres:// URL");
     }
     if parsed.set_password(Some(password)).is_err() {
         let kept: Vec<(String, String)> = parsed

@@ -4,7 +4,8 @@
 //! and every query then costs a wake-up of that other thread (measured: about 25% of the
 //! throughput of a light list request). The shared pool serves the workers, retention and
 //! the metrics. `database.max_connections` is split among the HTTP threads, once for
-//! their sqlx pools and once for their job-list reads ([`LocalPool`]).
+//! their sqlx pools and once for their job-list reads ([`LocalPool`]); each replica
+//! (`database.replica_urls`) gets the job-list and status-reader connections again.
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -14,6 +15,8 @@ use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use super::local::{LocalCounts, LocalPool};
+use super::replicas::ReplicaSet;
+use super::routed::ReadPools;
 use crate::config::DatabaseSettings;
 
 /// Every pool of the process, for the pool gauges.
@@ -25,6 +28,7 @@ struct Pools {
     /// The shared pool first, then the HTTP threads' pools.
     sqlx: Vec<PgPool>,
     local: Vec<Arc<LocalCounts>>,
+    replicas: ReplicaSet,
 }
 
 /// Connections of a set of pools: open, idle, and the most allowed.
@@ -38,10 +42,21 @@ pub struct PoolUse {
 impl PoolSet {
     /// A set holding `pool`.
     pub fn with(pool: PgPool) -> PoolSet {
+        PoolSet::with_replicas(pool, ReplicaSet::default())
+    }
+
+    /// A set holding `pool`, whose hot reads may go to `replicas`.
+    pub fn with_replicas(pool: PgPool, replicas: ReplicaSet) -> PoolSet {
         PoolSet(Arc::new(Mutex::new(Pools {
             sqlx: vec![pool],
             local: Vec::new(),
+            replicas,
         })))
+    }
+
+    /// The replicas.
+    pub fn replicas(&self) -> ReplicaSet {
+        self.lock().replicas.clone()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Pools> {
@@ -63,10 +78,8 @@ impl PoolSet {
     /// whose prepared statements always use their generic plan: a custom plan of the list
     /// statement is planned again at every request, which costs more than running it (its
     /// generic plan reads the same indexes: `jobcenter check-plans`).
-    pub fn thread_list_pool(&self, settings: &DatabaseSettings, threads: usize) -> LocalPool {
-        self.add_local(settings, thread_share(settings, threads), |options| {
-            options.options([("plan_cache_mode", "force_generic_plan")])
-        })
+    pub fn thread_list_pool(&self, settings: &DatabaseSettings, threads: usize) -> ReadPools {
+        self.add_routed(settings, thread_share(settings, threads))
     }
 
     /// The job-status reader's connections of the calling HTTP worker thread:
@@ -75,26 +88,30 @@ impl PoolSet {
     /// array of keys, and a custom plan (PostgreSQL's default choice for it) re-plans it on
     /// every batch: half its cost. Only the reader's two statements run there, both by
     /// primary key.
-    pub fn thread_reader_pool(&self, settings: &DatabaseSettings, connections: u32) -> LocalPool {
-        self.add_local(settings, connections, |options| {
-            options.options([("plan_cache_mode", "force_generic_plan")])
-        })
+    pub fn thread_reader_pool(&self, settings: &DatabaseSettings, connections: u32) -> ReadPools {
+        self.add_routed(settings, connections)
     }
 
-    /// A [`LocalPool`] of `max` connections with the shared pool's connect options, as
-    /// `adjust` leaves them; its counts added to the set.
-    fn add_local(
-        &self,
-        settings: &DatabaseSettings,
-        max: u32,
-        adjust: impl FnOnce(PgConnectOptions) -> PgConnectOptions,
-    ) -> LocalPool {
+    /// [`LocalPool`]s of `max` connections each with generic plans: one with the shared
+    /// pool's connect options, one per replica with its own; their counts added to the set.
+    fn add_routed(&self, settings: &DatabaseSettings, max: u32) -> ReadPools {
         let mut pools = self.lock();
-        let options = adjust((*pools.sqlx[0].connect_options()).clone());
         let timeout = Duration::from_secs(settings.acquire_timeout_secs);
-        let pool = LocalPool::new(options, max, timeout);
-        pools.local.push(pool.counts());
-        pool
+        let primary_options = (*pools.sqlx[0].connect_options()).clone();
+        let replicas = pools.replicas.clone();
+        let mut local = |options: PgConnectOptions| {
+            let options = options.options([("plan_cache_mode", "force_generic_plan")]);
+            let pool = LocalPool::new(options, max, timeout);
+            pools.local.push(pool.counts());
+            pool
+        };
+        let primary = local(primary_options);
+        let replicas = replicas
+            .all()
+            .iter()
+            .map(|replica| (replica.state.clone(), local(replica.options.clone())))
+            .collect();
+        ReadPools::new(primary, replicas)
     }
 
     /// A lazily connecting pool of `max` connections with the shared pool's connect

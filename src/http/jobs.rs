@@ -12,11 +12,11 @@ use super::producer_view::{CancelAnswer, CancelResult, Retried};
 use super::requests::params::{GraphJobPath, GraphPath, JobListParams, JobPath, ProjectPath};
 use crate::domain::{JobKey, JobQuery};
 use crate::metrics::Metrics;
-use crate::service::jobs::{self, Cancelled, LocalPool, StatusReader};
+use crate::service::jobs::{self, Cancelled, ReadPools, StatusReader};
 use crate::storage::Storage;
 
 /// The job list's connections of an HTTP worker thread.
-pub struct ListPool(pub LocalPool);
+pub struct ListPool(pub ReadPools);
 
 /// `GET /v2/{project_id}/graphs/jobs`
 #[utoipa::path(

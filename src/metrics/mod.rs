@@ -71,6 +71,11 @@ struct FinishLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReplicaLabels {
+    replica: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(crate) struct TypeLabels {
     pub(crate) job_type: String,
 }
@@ -100,6 +105,11 @@ struct Inner {
     pool_in_use: Gauge,
     pool_idle: Gauge,
     pool_max: Gauge,
+    replica_in_use: Family<ReplicaLabels, Gauge>,
+    replica_lag: Family<ReplicaLabels, Gauge<f64, std::sync::atomic::AtomicU64>>,
+    replica_drops: Family<ReplicaLabels, Counter>,
+    replica_reads: Family<ReplicaLabels, Counter>,
+    replica_fallbacks: Family<ReplicaLabels, Counter>,
     job_names: JobNames,
 }
 
@@ -134,6 +144,8 @@ impl Metrics {
         let queue_depth = Family::default();
         let queue_oldest = Family::default();
         let (pool_in_use, pool_idle, pool_max) = Default::default();
+        let (replica_in_use, replica_lag) = Default::default();
+        let (replica_drops, replica_reads, replica_fallbacks) = Default::default();
         let r = &mut registry;
         r.register(
             "jobcenter_http_requests",
@@ -200,6 +212,12 @@ impl Metrics {
             "Largest number of pooled database connections (database.max_connections)",
             Gauge::clone(&pool_max),
         );
+        register_replicas(
+            r,
+            [&replica_in_use],
+            &replica_lag,
+            [&replica_drops, &replica_reads, &replica_fallbacks],
+        );
         Metrics(Arc::new(Inner {
             registry,
             http_requests,
@@ -215,6 +233,11 @@ impl Metrics {
             pool_in_use,
             pool_idle,
             pool_max,
+            replica_in_use,
+            replica_lag,
+            replica_drops,
+            replica_reads,
+            replica_fallbacks,
             job_names: JobNames::default(),
         }))
     }
@@ -322,6 +345,35 @@ impl Metrics {
         self.0.pool_max.set(i64::from(max));
     }
 
+    /// The replicas as read at scrape time (their counters brought up to the counts kept
+    /// by [`crate::db::replicas`]).
+    pub(crate) fn set_replicas(&self, replicas: &[crate::db::replicas::ReplicaStats]) {
+        let inner = &self.0;
+        for stats in replicas {
+            let labels = ReplicaLabels {
+                replica: stats.label.clone(),
+            };
+            let in_use = inner.replica_in_use.get_or_create(&labels);
+            in_use.set(i64::from(stats.usable));
+            match stats.lag_secs {
+                Some(lag) => {
+                    inner.replica_lag.get_or_create(&labels).set(lag);
+                }
+                None => {
+                    inner.replica_lag.remove(&labels);
+                }
+            }
+            for (family, count) in [
+                (&inner.replica_drops, stats.drops),
+                (&inner.replica_reads, stats.reads),
+                (&inner.replica_fallbacks, stats.fallbacks),
+            ] {
+                let counter = family.get_or_create(&labels);
+                counter.inc_by(count.saturating_sub(counter.get()));
+            }
+        }
+    }
+
     /// Every metric in the Prometheus text format (version 0.0.4).
     pub fn encode(&self) -> String {
         let mut text = String::with_capacity(16 * 1024);
@@ -329,6 +381,40 @@ impl Metrics {
             .expect("writing to a String cannot fail");
         text
     }
+}
+
+/// The replicas' metrics, labelled by `host:port/database`.
+fn register_replicas(
+    r: &mut Registry,
+    [in_use]: [&Family<ReplicaLabels, Gauge>; 1],
+    lag: &Family<ReplicaLabels, Gauge<f64, std::sync::atomic::AtomicU64>>,
+    [drops, reads, fallbacks]: [&Family<ReplicaLabels, Counter>; 3],
+) {
+    r.register(
+        "jobcenter_db_replica_in_use",
+        "1 while the job list and job status read from this replica, else 0",
+        in_use.clone(),
+    );
+    r.register(
+        "jobcenter_db_replica_lag_seconds",
+        "How far the replica's replay is behind the primary (absent while not known)",
+        lag.clone(),
+    );
+    r.register(
+        "jobcenter_db_replica_drops",
+        "Times the replica was dropped because it failed (retried later)",
+        drops.clone(),
+    );
+    r.register(
+        "jobcenter_db_replica_reads",
+        "Reads the replica answered",
+        reads.clone(),
+    );
+    r.register(
+        "jobcenter_db_replica_fallbacks",
+        "Reads sent to the replica that the primary answered (it failed, or lacked the job)",
+        fallbacks.clone(),
+    );
 }
 
 /// The job names in use as labels.

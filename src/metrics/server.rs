@@ -74,6 +74,9 @@ async fn metrics_text(scrape: web::Data<Scrape>) -> HttpResponse {
 async fn refresh(scrape: &Scrape) {
     let usage = scrape.pools.usage();
     scrape.metrics.set_pool(usage.size, usage.idle, usage.max);
+    scrape
+        .metrics
+        .set_replicas(&scrape.pools.replicas().stats());
     let pool = scrape.pools.shared();
     let ready =
         tokio::time::timeout(QUEUE_READ_PATIENCE, store::queue_stats::ready_jobs(&pool)).await;

@@ -1,5 +1,6 @@
 //! Jobs of a project: the list and the job-status reads (on each HTTP thread's own
-//! connections, see `db::local` and `store::status_reads`), cancel and retry.
+//! connections, see `db::local` and `store::status_reads`, on a replica when one is in use:
+//! `db::routed`), cancel and retry.
 
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -7,7 +8,7 @@ use uuid::Uuid;
 use super::graphs::{already_retried, submit};
 use super::runs::compensate;
 use super::{ServiceError, begin};
-pub use crate::db::LocalPool;
+pub use crate::db::ReadPools;
 use crate::domain::{
     Code, GRAPH_MANAGEMENT, GraphJobPayload, Job, JobFile, JobId, JobKey, JobQuery, JobStatus,
     NewJob, Operation, Origin, ProjectId,
@@ -18,13 +19,14 @@ use crate::store::{JobPage, list, producer, queue, seed};
 
 /// One page of the project's jobs and the exact number matching the filter.
 pub async fn list_jobs(
-    pool: &LocalPool,
+    pools: &ReadPools,
     project: &ProjectId,
     query: &JobQuery,
 ) -> Result<JobPage, ServiceError> {
-    Ok(pool
+    let (page, _) = pools
         .read(async |conn| list::list_jobs(conn, project, query).await)
-        .await?)
+        .await?;
+    Ok(page)
 }
 
 /// The job `key` names.

@@ -24,6 +24,7 @@ pub mod plans;
 pub mod producer;
 pub mod queue;
 pub mod queue_stats;
+pub mod replication;
 pub mod retention;
 pub mod seed;
 pub mod status_reads;
@@ -130,6 +131,10 @@ impl crate::db::local::ReadError for StoreError {
             StoreError::Shared(inner) => inner.is_dead_connection(),
             _ => false,
         }
+    }
+
+    fn is_connection_failure(&self) -> bool {
+        self.is_unavailable()
     }
 }
 

@@ -6,6 +6,11 @@
 //! statement ([`find_jobs`]). Under load the database runs one statement per batch instead
 //! of one per request; each read still gets its own answer, and an error of a shared
 //! statement is every one of its reads' error.
+//!
+//! Read-your-writes with replicas: a statement answered by a replica (see
+//! [`crate::db::routed`]) that did not find every key asks the primary for the missing
+//! ones, so a job just created is found even before the replica has replayed it. A job the
+//! replica does have may show a status up to `database.max_replica_lag_ms` old.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -15,7 +20,7 @@ use tokio::sync::oneshot;
 
 use super::StoreError;
 use super::jobs::find_jobs;
-use crate::db::LocalPool;
+use crate::db::ReadPools;
 use crate::domain::{Job, JobKey};
 
 /// Statements out at once per thread.
@@ -31,16 +36,16 @@ type Reply = oneshot::Sender<Result<Option<Job>, StoreError>>;
 pub struct StatusReader(Rc<Inner>);
 
 struct Inner {
-    pool: LocalPool,
+    pools: ReadPools,
     waiting: RefCell<Vec<(JobKey, Reply)>>,
     running: Cell<usize>,
 }
 
 impl StatusReader {
     /// A reader over this thread's connections.
-    pub fn new(pool: LocalPool) -> StatusReader {
+    pub fn new(pools: ReadPools) -> StatusReader {
         StatusReader(Rc::new(Inner {
-            pool,
+            pools,
             waiting: RefCell::new(Vec::new()),
             running: Cell::new(0),
         }))
@@ -88,7 +93,7 @@ async fn run(running: Running) {
                 distinct.push(key.clone());
             }
         }
-        match read(&inner.pool, &distinct).await {
+        match read(&inner.pools, &distinct).await {
             Ok(jobs) => {
                 for (key, reply) in batch {
                     let job = jobs.iter().find(|job| key.names(job)).cloned();
@@ -105,7 +110,26 @@ async fn run(running: Running) {
     }
 }
 
-/// The jobs of distinct keys, in one statement.
-async fn read(pool: &LocalPool, keys: &[JobKey]) -> Result<Vec<Job>, StoreError> {
-    pool.read(async |conn| find_jobs(conn, keys).await).await
+/// The jobs of distinct keys, in one statement (and one more on the primary for the keys
+/// a replica did not find).
+async fn read(pools: &ReadPools, keys: &[JobKey]) -> Result<Vec<Job>, StoreError> {
+    let (mut jobs, replica) = pools.read(async |conn| find_jobs(conn, keys).await).await?;
+    let Some(replica) = replica else {
+        return Ok(jobs);
+    };
+    let missing: Vec<JobKey> = keys
+        .iter()
+        .filter(|key| !jobs.iter().any(|job| key.names(job)))
+        .cloned()
+        .collect();
+    if !missing.is_empty() {
+        replica.count_fallback();
+        let primary = pools.primary();
+        jobs.extend(
+            primary
+                .read(async |conn| find_jobs(conn, &missing).await)
+                .await?,
+        );
+    }
+    Ok(jobs)
 }

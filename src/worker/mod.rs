@@ -17,6 +17,7 @@ pub mod fold;
 mod heartbeat;
 mod job;
 mod listener;
+pub mod replicas;
 pub mod retention;
 mod status;
 

@@ -20,6 +20,7 @@ mod metrics;
 mod openapi;
 mod plans;
 mod producer;
+mod replica;
 mod request_id;
 mod retention;
 mod sdk;
