@@ -14,6 +14,7 @@ mod helpers;
 mod hostile_files;
 mod hostile_input;
 mod import;
+mod instances;
 mod list_deep;
 mod list_jobs;
 mod metrics;

@@ -100,7 +100,7 @@ async fn enqueue_with(pool: &PgPool, graph: Uuid, op: Operation, cancel: bool) -
 }
 
 /// Records every status change of a job, to check that a job ends exactly once.
-async fn audit_status_changes(pool: &PgPool) {
+pub async fn audit_status_changes(pool: &PgPool) {
     for sql in [
         "CREATE TABLE job_audit (seq bigserial PRIMARY KEY, job_id uuid, old_status text,
                                  new_status text, attempt int, end_time timestamptz)",
@@ -119,7 +119,7 @@ async fn audit_status_changes(pool: &PgPool) {
 }
 
 /// The status changes of a job, as `old>new` strings, in order.
-async fn transitions(pool: &PgPool, job: Uuid) -> Vec<String> {
+pub async fn transitions(pool: &PgPool, job: Uuid) -> Vec<String> {
     sqlx::query_scalar(
         "SELECT old_status || '>' || new_status FROM job_audit WHERE job_id = $1 ORDER BY seq",
     )
