@@ -16,6 +16,7 @@ use crate::http;
 use crate::http::jobs::ListPool;
 use crate::metrics::{self, Metrics};
 use crate::storage::Storage;
+use crate::store::completions::Completer;
 use crate::store::status_reads::{self, StatusReader};
 use crate::worker::fold::FoldHandle;
 use crate::worker::replicas::ReplicaMonitors;
@@ -243,7 +244,9 @@ fn serve(
     let metrics = web::Data::new(shared.metrics);
     let workers = web::Data::new(shared.workers);
     let server = HttpServer::new(move || {
-        let pool = web::Data::new(pools.thread_pool(&database, threads));
+        let thread_pool = pools.thread_pool(&database, threads);
+        let completer = web::Data::new(Completer::new(thread_pool.clone()));
+        let pool = web::Data::new(thread_pool);
         let list_pool = web::Data::new(ListPool(pools.thread_list_pool(&database, threads)));
         let reader_pool = pools.thread_reader_pool(&database, status_reads::MAX_RUNNING as u32);
         let reader = web::Data::new(StatusReader::new(reader_pool));
@@ -254,6 +257,7 @@ fn serve(
             .app_data(pool)
             .app_data(list_pool)
             .app_data(reader)
+            .app_data(completer)
             .app_data(keys.clone())
             .app_data(storage.clone())
             .app_data(metrics.clone())

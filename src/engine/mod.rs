@@ -34,6 +34,7 @@ use crate::domain::{
 };
 use crate::service::runs::{self, Fenced};
 use crate::store::StoreError;
+use crate::store::completions::Completer;
 
 pub use builtin::BuiltinEngine;
 
@@ -143,6 +144,8 @@ impl LeaseState {
 /// One claimed job as an engine sees it.
 pub struct JobContext {
     pool: PgPool,
+    /// Ends a job without a graph together with other jobs' endings.
+    completer: Completer,
     job: ClaimedJob,
     graph_job: Option<GraphJobPayload>,
     lease: Arc<LeaseState>,
@@ -156,17 +159,20 @@ impl JobContext {
     pub fn new(pool: PgPool, job: ClaimedJob) -> JobContext {
         let graph_job = serde_json::from_value(job.payload.clone()).ok();
         let lease = LeaseState::new(job.cancel_requested);
-        JobContext::with_lease(pool, job, graph_job, lease)
+        let completer = Completer::new(pool.clone());
+        JobContext::with_lease(pool, completer, job, graph_job, lease)
     }
 
     pub(crate) fn with_lease(
         pool: PgPool,
+        completer: Completer,
         job: ClaimedJob,
         graph_job: Option<GraphJobPayload>,
         lease: Arc<LeaseState>,
     ) -> JobContext {
         JobContext {
             pool,
+            completer,
             job,
             graph_job,
             lease,
@@ -251,14 +257,14 @@ impl JobContext {
     }
 
     /// Ends the job successfully with no effects of its own: a job without a graph in one
-    /// fenced statement, a graph operation through [`succeed`](Self::succeed) (the graph's
+    /// fenced statement (shared with other jobs' endings), a graph operation through [`succeed`](Self::succeed) (the graph's
     /// status changes with it).
     pub async fn succeed_now(&mut self) -> Result<(), EngineError> {
         if self.job.graph_id.is_some() {
             let tx = self.begin_fenced().await?;
             return self.succeed(tx).await;
         }
-        if !runs::succeed_alone(&self.pool, self.job_id(), self.job.lease_token).await? {
+        if !runs::succeed_alone(&self.completer, self.job_id(), self.job.lease_token).await? {
             self.lease.mark_lost();
             return Err(EngineError::LeaseLost);
         }

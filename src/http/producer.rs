@@ -17,6 +17,7 @@ use super::requests::producer::{ClaimBody, CompleteBody, EnqueueBody, HeartbeatB
 use crate::domain::producer::{Beat, Claim, Completion};
 use crate::metrics::Metrics;
 use crate::service::producer;
+use crate::store::completions::Completer;
 
 /// `POST /internal/v1/{project_id}/jobs`: one job (a job object) or a batch
 /// (`{"jobs": [...]}`, up to 1,000) in one transaction. Answers `{"job_ids": [...]}` (and
@@ -136,11 +137,12 @@ pub async fn complete(
     path: web::Path<JobPath>,
     body: JsonBody<CompleteBody>,
     pool: web::Data<PgPool>,
+    completer: web::Data<Completer>,
     metrics: web::Data<Metrics>,
 ) -> Result<HttpResponse, ApiError> {
     let id = job_id(&path.job_id)?;
     let done = Completion::try_from(body.0)?;
-    let completed = producer::complete(&pool, &auth.project, id.0, &done).await?;
+    let completed = producer::complete(&pool, &completer, &auth.project, id.0, &done).await?;
     let run_time = completed
         .run_secs
         .and_then(|secs| Duration::try_from_secs_f64(secs.max(0.0)).ok());

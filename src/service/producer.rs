@@ -8,7 +8,8 @@ use super::{ServiceError, begin};
 use crate::domain::producer::{Beat, Claim, Completion, NewProducerJob};
 use crate::domain::{ClaimedJob, Code, JobId, Origin, ProjectId};
 use crate::store::StoreError;
-use crate::store::producer::{self as store, Completed, Enqueued, Fence, Renewed};
+use crate::store::completions::{Completer, Ended, Ending};
+use crate::store::producer::{self as store, Enqueued, Fence, Renewed};
 use crate::store::{jobs, queue};
 
 /// Records `batch` as pending jobs of `project`, all or none: one statement, or one
@@ -92,20 +93,31 @@ pub async fn heartbeat(
 }
 
 /// Ends the job with its final status and, when given, its file results; fenced by the
-/// lease token. Without files one statement; with them one transaction.
+/// lease token. Without files through `completer` (one statement, shared with the
+/// completions that arrive meanwhile); with them one transaction.
 pub async fn complete(
     pool: &PgPool,
+    completer: &Completer,
     project: &ProjectId,
     id: Uuid,
     done: &Completion,
-) -> Result<Completed, ServiceError> {
+) -> Result<Ended, ServiceError> {
     let (project, token) = (project.as_str(), done.lease_token);
     let reason = done.fail_reason.as_deref();
     let Some(files) = &done.files else {
-        let mut conn = pool.acquire().await.map_err(StoreError::from)?;
-        return match store::complete(&mut *conn, project, id, token, done.status, reason).await? {
-            Some(completed) => Ok(completed),
-            None => Err(not_held(&mut conn, project, id).await?),
+        let ending = Ending {
+            project: Some(project.to_owned()),
+            id,
+            lease_token: token,
+            status: done.status,
+            fail_reason: done.fail_reason.clone(),
+        };
+        return match completer.end(ending).await? {
+            Some(ended) => Ok(ended),
+            None => {
+                let mut conn = pool.acquire().await.map_err(StoreError::from)?;
+                Err(not_held(&mut conn, project, id).await?)
+            }
         };
     };
     let mut tx = begin(pool).await?;

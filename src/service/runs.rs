@@ -11,6 +11,7 @@ use sqlx::{Acquire, PgConnection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
 use crate::domain::{GRAPH_MANAGEMENT, GraphJobPayload, JobStatus};
+use crate::store::completions::{Completer, Ending};
 use crate::store::queue::{self, FailedJob};
 use crate::store::{StoreError, backups, graph_data};
 
@@ -79,9 +80,21 @@ pub async fn succeed(
 }
 
 /// Ends a running job without a graph `success`, in one fenced statement (nothing else
-/// changes with it). `false`: the lease was lost.
-pub async fn succeed_alone(pool: &PgPool, id: Uuid, lease_token: Uuid) -> Result<bool, StoreError> {
-    queue::finish(pool, id, lease_token, JobStatus::Success, None).await
+/// changes with it; `completer` shares the statement with other endings). `false`: the
+/// lease was lost.
+pub async fn succeed_alone(
+    completer: &Completer,
+    id: Uuid,
+    lease_token: Uuid,
+) -> Result<bool, StoreError> {
+    let ending = Ending {
+        project: None,
+        id,
+        lease_token,
+        status: JobStatus::Success,
+        fail_reason: None,
+    };
+    Ok(completer.end(ending).await?.is_some())
 }
 
 /// The graph side of a failed graph operation: the graph returns to the operation's

@@ -9,6 +9,7 @@
 
 pub mod backup_data;
 pub mod backups;
+pub mod completions;
 pub mod counts;
 mod file_rows;
 pub mod graph_data;

@@ -15,6 +15,7 @@ use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use super::StoreError;
+use super::completions::Ended;
 use super::jobs;
 use super::queue;
 use crate::domain::producer::NewProducerJob;
@@ -214,14 +215,6 @@ pub async fn renew(
     .await?)
 }
 
-/// A job a producer's worker ended.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Completed {
-    pub job_name: String,
-    /// Seconds from its first claim to its end.
-    pub run_secs: Option<f64>,
-}
-
 /// Ends the job of `project` with a final `status` under the lease, in one statement:
 /// `end_time` now, progress 100 on success, lease cleared. `None`: the lease does not hold
 /// the job (or no such job), nothing changed.
@@ -232,10 +225,10 @@ pub async fn complete(
     lease_token: Uuid,
     status: JobStatus,
     fail_reason: Option<&str>,
-) -> Result<Option<Completed>, StoreError> {
+) -> Result<Option<Ended>, StoreError> {
     debug_assert!(status.is_final());
     Ok(sqlx::query_as!(
-        Completed,
+        Ended,
         r#"UPDATE jobs
            SET status = $4, end_time = greatest(now(), begin_time),
                progress = CASE WHEN $4 = 'success' THEN 100 ELSE progress END,

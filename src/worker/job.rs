@@ -58,7 +58,13 @@ async fn run_claimed(shared: &Shared, claimed: ClaimedJob) {
             Ok(payload) => Some(payload),
             Err(err) => {
                 let reason = format!("the job's payload is not a graph operation: {err}");
-                let ctx = JobContext::with_lease(shared.pool.clone(), claimed, None, lease);
+                let ctx = JobContext::with_lease(
+                    shared.pool.clone(),
+                    shared.completer.clone(),
+                    claimed,
+                    None,
+                    lease,
+                );
                 let ending = Ending::Engine(Err(EngineError::Failed(reason)));
                 record(shared, &ctx, ending, started).await;
                 stop_heartbeat.send_replace(true);
@@ -70,7 +76,13 @@ async fn run_claimed(shared: &Shared, claimed: ClaimedJob) {
         None
     };
     let op = graph_job.as_ref().map(|g| g.operation.clone());
-    let mut ctx = JobContext::with_lease(shared.pool.clone(), claimed, graph_job, lease.clone());
+    let mut ctx = JobContext::with_lease(
+        shared.pool.clone(),
+        shared.completer.clone(),
+        claimed,
+        graph_job,
+        lease.clone(),
+    );
 
     let mut lost = lease.lost.subscribe();
     let mut abandon = shared.abandon.subscribe();

@@ -38,6 +38,7 @@ use crate::domain::JobStatus;
 use crate::engine::{BuiltinEngine, Engine};
 use crate::metrics::Metrics;
 use crate::service::runs;
+use crate::store::completions::Completer;
 use crate::store::queue;
 
 /// How the pool runs.
@@ -131,6 +132,8 @@ impl Reporting {
 /// What the pool's tasks share.
 pub(crate) struct Shared {
     pub(crate) pool: PgPool,
+    /// Ends jobs without a graph together.
+    pub(crate) completer: Completer,
     pub(crate) engine: Arc<dyn Engine>,
     pub(crate) settings: PoolSettings,
     /// Freed by each job as it ends.
@@ -165,6 +168,7 @@ impl WorkerPool {
         let concurrency = settings.concurrency;
         debug_assert_eq!(reporting.status.concurrency(), concurrency);
         let shared = Arc::new(Shared {
+            completer: Completer::new(pool.clone()),
             pool,
             engine,
             slots: Arc::new(Semaphore::new(concurrency)),
