@@ -195,3 +195,45 @@ pub async fn end_jobs(
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn waiting(ids: &[u128]) -> Vec<(Ending, Reply)> {
+        ids.iter()
+            .map(|&id| {
+                let ending = Ending {
+                    project: None,
+                    id: Uuid::from_u128(id),
+                    lease_token: Uuid::from_u128(id + 1000),
+                    status: JobStatus::Success,
+                    fail_reason: None,
+                };
+                (ending, oneshot::channel().0)
+            })
+            .collect()
+    }
+
+    fn ids(entries: &[(Ending, Reply)]) -> Vec<u128> {
+        entries.iter().map(|(e, _)| e.id.as_u128()).collect()
+    }
+
+    #[test]
+    fn a_second_ending_of_a_job_waits_for_the_next_statement() {
+        let mut queue = waiting(&[1, 2, 1, 3, 2]);
+        let batch = take_batch(&mut queue);
+        assert_eq!(ids(&batch), [1, 2, 3]);
+        assert_eq!(ids(&queue), [1, 2]);
+        assert_eq!(ids(&take_batch(&mut queue)), [1, 2]);
+        assert!(take_batch(&mut queue).is_empty());
+    }
+
+    #[test]
+    fn a_batch_holds_at_most_max_batch_endings() {
+        let all: Vec<u128> = (0..MAX_BATCH as u128 + 5).collect();
+        let mut queue = waiting(&all);
+        assert_eq!(take_batch(&mut queue).len(), MAX_BATCH);
+        assert_eq!(ids(&queue), all[MAX_BATCH..]);
+    }
+}
