@@ -1,16 +1,17 @@
 # Multi-stage build: SQL is checked against the committed .sqlx/ data (SQLX_OFFLINE), so no
-# database is needed at build time; only crates.io is. CARGO_FEATURES=s3 adds the S3 backend.
+# database is needed at build time; only crates.io is. The S3 backend is a default feature;
+# CARGO_FLAGS=--no-default-features builds the local backend alone.
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 ENV SQLX_OFFLINE=true
-ARG CARGO_FEATURES=
+ARG CARGO_FLAGS=
 COPY Cargo.toml Cargo.lock ./
 COPY .cargo .cargo
 COPY .sqlx .sqlx
 COPY src src
 COPY migrations migrations
 COPY config config
-RUN cargo build --release --locked ${CARGO_FEATURES:+--features "$CARGO_FEATURES"}
+RUN cargo build --release --locked $CARGO_FLAGS
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl \

@@ -121,6 +121,10 @@ fn storage(field: &str, error: StorageError) -> ApiError {
             Code::ObjectNotFound,
             format!("{field}: {path} does not exist"),
         ),
+        StorageError::NoBucket(path) => ApiError::new(
+            Code::ObjectNotFound,
+            format!("{field}: the bucket of {path} does not exist"),
+        ),
         StorageError::BadPath(_) => ApiError::new(
             Code::BadObjectPath,
             format!("{field} is not a valid object path"),
@@ -129,6 +133,16 @@ fn storage(field: &str, error: StorageError) -> ApiError {
         | StorageError::NameTooLong(_)
         | StorageError::PermissionDenied(_) => {
             ApiError::new(Code::BadObjectPath, format!("{field}: {error}"))
+        }
+        StorageError::Credentials(_) => {
+            tracing::warn!(
+                error = %error_chain(&error),
+                "object storage refused storage.s3.access_key_id/secret_access_key"
+            );
+            ApiError::new(
+                Code::Unavailable,
+                format!("{field}: object storage refused the service's credentials"),
+            )
         }
         StorageError::Transient(_) => {
             tracing::warn!(error = %error_chain(&error), "object storage unavailable");

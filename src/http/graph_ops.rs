@@ -67,6 +67,7 @@ macro_rules! operation {
                 (status = 400, description = err::BAD_OPERATION, body = ErrorBody),
                 (status = 404, description = err::GRAPH_NOT_FOUND, body = ErrorBody),
                 (status = 409, description = err::GRAPH_REFUSED, body = ErrorBody),
+                (status = 503, description = err::OPERATION_UNAVAILABLE, body = ErrorBody),
             )
         )]
         #[post($path)]

@@ -177,7 +177,8 @@ async fn check_parameters(
     }
 }
 
-/// The files an operation reads exist in storage (checked before the job exists).
+/// The files an operation reads exist in storage, and where it writes can be written
+/// (checked before the job exists).
 async fn check_files(storage: &Storage, op: &Operation) -> Result<(), ServiceError> {
     match op {
         Operation::Import { request } => {
@@ -186,7 +187,14 @@ async fn check_files(storage: &Storage, op: &Operation) -> Result<(), ServiceErr
                     exists(storage, field, path).await?;
                 }
             }
+            if let Some(log_dir) = &request.log_dir {
+                writable(storage, "log_dir", log_dir).await?;
+            }
             Ok(())
+        }
+        Operation::Export { request } => writable(storage, "graph_export_path", &request.dir).await,
+        Operation::ExportBackup { export_path, .. } => {
+            writable(storage, "export_path", export_path).await
         }
         Operation::ImportBackup { import_path, .. } => {
             let manifest =
@@ -211,6 +219,17 @@ async fn exists(
         Ok(_) => Ok(()),
         Err(error) => Err(ServiceError::Storage { field, error }),
     }
+}
+
+async fn writable(
+    storage: &Storage,
+    field: &'static str,
+    path: &ObjectPath,
+) -> Result<(), ServiceError> {
+    storage
+        .check_writable(path)
+        .await
+        .map_err(|error| ServiceError::Storage { field, error })
 }
 
 /// The job of `operation` on `graph`.

@@ -1,5 +1,5 @@
 //! Object storage: paths like `bucket/dir/file.csv` in a local directory (default) or an
-//! S3-compatible endpoint (feature `s3`).
+//! S3-compatible endpoint (the default feature `s3`).
 //!
 //! Policy: paths arrive checked ([`ObjectPath`], the spec's rule); on the local backend the
 //! resolved file (links followed) must still lie under the storage root.
@@ -49,6 +49,9 @@ pub enum StorageError {
     /// Nothing at that path (`GES.7017`).
     #[error("{0} does not exist")]
     NotFound(String),
+    /// The path's bucket does not exist (S3; `GES.7017`).
+    #[error("the bucket of {0} does not exist")]
+    NoBucket(String),
     /// A segment of the path is a file, not a directory.
     #[error("{0} cannot be used: a part of it is a file, not a directory")]
     NotADirectory(String),
@@ -58,6 +61,10 @@ pub enum StorageError {
     /// The store refuses access to the path.
     #[error("{0} cannot be used: permission denied")]
     PermissionDenied(String),
+    /// The store refuses the service's credentials (S3: an unknown access key, or a
+    /// signature made with the wrong secret), asked about this path.
+    #[error("object storage refused the service's credentials (asked about {0})")]
+    Credentials(String),
     /// The store failed in a way that may pass (an outage, a timeout, a full disk).
     #[error("object storage failed")]
     Transient(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -74,6 +81,9 @@ impl StorageError {
         use std::io::ErrorKind;
         let named = |make: fn(String) -> StorageError| make(path.to_owned());
         if let Some(store) = as_store_error(&err) {
+            if let Some(make) = by_s3_code(store) {
+                return named(make);
+            }
             match store {
                 object_store::Error::NotFound { .. } => return named(StorageError::NotFound),
                 object_store::Error::InvalidPath { .. } => return named(StorageError::BadPath),
@@ -96,6 +106,42 @@ impl StorageError {
             _ => StorageError::Transient(Box::new(err)),
         }
     }
+}
+
+/// S3's error codes (in the body of an answer; object_store passes some answers on only as
+/// text, a failed list among them) and what each means here. An answer to HEAD has no
+/// body, so [`Storage::resolve`] lists after a HEAD that is refused or finds nothing.
+const S3_CODES: [(&str, MakeError); 6] = [
+    ("<Code>NoSuchBucket</Code>", StorageError::NoBucket),
+    ("<Code>NoSuchKey</Code>", StorageError::NotFound),
+    (
+        "<Code>SignatureDoesNotMatch</Code>",
+        StorageError::Credentials,
+    ),
+    ("<Code>InvalidAccessKeyId</Code>", StorageError::Credentials),
+    ("<Code>InvalidSecurity</Code>", StorageError::Credentials),
+    ("<Code>AccessDenied</Code>", StorageError::PermissionDenied),
+];
+
+/// A [`StorageError`] naming a path.
+type MakeError = fn(String) -> StorageError;
+
+/// The failure an S3 answer's error code names, if it names one.
+fn by_s3_code(store: &object_store::Error) -> Option<MakeError> {
+    if !matches!(
+        store,
+        object_store::Error::Generic { .. }
+            | object_store::Error::NotFound { .. }
+            | object_store::Error::PermissionDenied { .. }
+            | object_store::Error::Unauthenticated { .. }
+    ) {
+        return None;
+    }
+    let text = crate::telemetry::error_chain(store);
+    S3_CODES
+        .iter()
+        .find(|(code, _)| text.contains(code))
+        .map(|(_, make)| *make)
 }
 
 fn as_store_error<'a>(
@@ -189,7 +235,8 @@ impl Storage {
             .map_err(|e| StorageError::of(path.as_str(), e))
         {
             Ok(_) => return Ok(vec![path.clone()]),
-            Err(StorageError::NotFound(_)) => {}
+            // Listing says more: whether the credentials are at fault.
+            Err(StorageError::NotFound(_) | StorageError::PermissionDenied(_)) => {}
             Err(err) => return Err(err),
         }
         let metas: Vec<_> = store
@@ -208,6 +255,21 @@ impl Storage {
         }
         files.sort();
         Ok(files)
+    }
+
+    /// Whether objects can be written under `path`, asked before a job that writes there
+    /// exists: on S3 its bucket must exist and the credentials must let us list it (the
+    /// first page of one list request; a missing bucket is `NoBucket`); on the local
+    /// backend the path must stay under the root (directories are made as needed).
+    pub async fn check_writable(&self, path: &ObjectPath) -> Result<(), StorageError> {
+        let (store, location) = self.locate(path)?;
+        if self.local_root.is_some() {
+            return Ok(());
+        }
+        match store.list(Some(&location)).try_next().await {
+            Ok(_) => Ok(()),
+            Err(err) => Err(StorageError::of(path.as_str(), err)),
+        }
     }
 
     /// The size of one object in bytes.

@@ -102,6 +102,7 @@ fn fuzz_python() -> PathBuf {
     venv::python_with(&Package {
         venv: "fuzz-venv",
         name: "schemathesis",
+        extras: "",
         version: SCHEMATHESIS_VERSION,
         module: "schemathesis",
     })

@@ -24,6 +24,7 @@ mod producer;
 mod replica;
 mod request_id;
 mod retention;
+mod s3;
 mod sdk;
 mod show_job;
 mod shutdown;

@@ -59,6 +59,7 @@ const ROUTES: [(&str, &str); 32] = [
 const VALIDATOR: Package = Package {
     venv: "openapi-venv",
     name: "openapi-spec-validator",
+    extras: "",
     version: "0.9.0",
     module: "openapi_spec_validator",
 };

@@ -83,6 +83,7 @@ fn sdk_python() -> PathBuf {
     venv::python_with(&Package {
         venv: "sdk-venv",
         name: "huaweicloudsdkges",
+        extras: "",
         version: SDK_VERSION,
         module: "huaweicloudsdkges.v2",
     })

@@ -12,6 +12,8 @@ pub struct Package {
     pub venv: &'static str,
     /// The distribution's name on PyPI.
     pub name: &'static str,
+    /// Extras to install with it (`"[server]"`), or empty.
+    pub extras: &'static str,
     /// The pinned version; changing it rebuilds the venv.
     pub version: &'static str,
     /// A module to import.
@@ -43,7 +45,7 @@ pub fn python_with(package: &Package) -> PathBuf {
                 "--disable-pip-version-check",
                 "--timeout",
                 "60",
-                &format!("{}=={}", package.name, package.version),
+                &format!("{}{}=={}", package.name, package.extras, package.version),
             ]),
             &format!("pip install {}", package.name),
         );

@@ -47,7 +47,15 @@ pub const BAD_OPERATION: &str = concat!(
     "`: a path \
     is not a valid object path; `",
     code!(ObjectNotFound),
-    "` (import): a file does not exist."
+    "`: a file to import does not exist, or (S3) the bucket of a path read or written."
+);
+/// 503 of a graph operation.
+pub const OPERATION_UNAVAILABLE: &str = concat!(
+    "`",
+    code!(Unavailable),
+    "`: the database or the object \
+    storage is unavailable, or the object storage refused the service's credentials \
+    (naming the field); retry later."
 );
 /// 400 of the producer API and of cancel/retry.
 pub const BAD_PRODUCER: &str = concat!(
