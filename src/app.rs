@@ -12,6 +12,8 @@ use tracing_actix_web::TracingLogger;
 use crate::auth::TokenKeys;
 use crate::config::{CountsSettings, RetentionSettings, Settings, WorkerSettings};
 use crate::db::{self, Database, PoolSet, ReplicaSet};
+use crate::events::Hub;
+use crate::events::watch::WatchHandle;
 use crate::http;
 use crate::http::jobs::ListPool;
 use crate::metrics::{self, Metrics};
@@ -42,6 +44,7 @@ pub struct Application {
     retention: RetentionSettings,
     counts: CountsSettings,
     storage: Storage,
+    hub: Hub,
     shutdown_timeout: Duration,
 }
 
@@ -73,7 +76,10 @@ impl Application {
             None => (None, None),
         };
         let workers = PoolStatus::new(settings.worker.concurrency);
+        let hub = Hub::new(settings.events.clone(), metrics.clone());
         let shared = Shared {
+            hub: hub.clone(),
+            mode: settings.server.mode,
             pools,
             database: settings.database.clone(),
             keys,
@@ -98,6 +104,7 @@ impl Application {
             retention: settings.retention.clone(),
             counts: settings.counts.clone(),
             storage,
+            hub,
             shutdown_timeout: Duration::from_secs(shutdown_timeout),
         })
     }
@@ -155,6 +162,7 @@ impl Application {
             self.pool.clone(),
             Duration::from_millis(self.counts.fold_interval_ms),
         );
+        let events = WatchHandle::start(self.hub.clone(), self.pool.clone());
         let retention = (self.worker.concurrency > 0).then(|| {
             RetentionHandle::start(self.pool.clone(), self.storage.clone(), &self.retention)
         });
@@ -167,8 +175,13 @@ impl Application {
         let http = async {
             match signal {
                 // The server stopped by itself (it failed): nothing to drain.
-                Err(result) => result,
+                Err(result) => {
+                    events.stop().await;
+                    result
+                }
                 Ok(signal) => {
+                    // Event streams never end by themselves: end them before draining.
+                    events.stop().await;
                     tracing::info!(
                         signal,
                         http_timeout = ?self.shutdown_timeout,
@@ -226,6 +239,8 @@ struct Shared {
     storage: Storage,
     metrics: Metrics,
     workers: PoolStatus,
+    hub: Hub,
+    mode: crate::config::ServerMode,
 }
 
 fn serve(
@@ -243,6 +258,8 @@ fn serve(
     let keys = web::Data::new(shared.keys);
     let metrics = web::Data::new(shared.metrics);
     let workers = web::Data::new(shared.workers);
+    let hub = web::Data::new(shared.hub);
+    let mode = web::Data::new(shared.mode);
     let server = HttpServer::new(move || {
         let thread_pool = pools.thread_pool(&database, threads);
         let completer = web::Data::new(Completer::new(thread_pool.clone()));
@@ -262,6 +279,8 @@ fn serve(
             .app_data(storage.clone())
             .app_data(metrics.clone())
             .app_data(workers.clone())
+            .app_data(hub.clone())
+            .app_data(mode.clone())
             .configure(http::configure_extractors)
             .configure(http::routes)
             .default_service(web::to(http::no_route))

@@ -30,6 +30,7 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     pub retention: RetentionSettings,
     pub counts: CountsSettings,
+    pub events: EventsSettings,
 }
 
 /// Where the HTTP API listens.
@@ -144,6 +145,19 @@ pub struct WorkerSettings {
 pub struct CountsSettings {
     /// Milliseconds between two folds of the count deltas.
     pub fold_interval_ms: u64,
+}
+
+/// `[events]`: the live job events of `GET /v2/{project_id}/graphs/jobs/events`
+/// (see [`crate::events`]).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventsSettings {
+    /// Streams one token may hold open at once.
+    pub max_streams_per_token: usize,
+    /// Seconds between two heartbeat comments of a stream.
+    pub heartbeat_secs: u64,
+    /// Milliseconds between two reads of a watched project's unfinished jobs.
+    pub poll_interval_ms: u64,
 }
 
 /// `[retention]`: how long finished jobs are kept (see [`crate::store::retention`]).
@@ -270,6 +284,15 @@ impl Settings {
         }
         if self.counts.fold_interval_ms == 0 {
             return bad("counts.fold_interval_ms", "must be at least 1");
+        }
+        if self.events.max_streams_per_token == 0 {
+            return bad("events.max_streams_per_token", "must be at least 1");
+        }
+        if self.events.heartbeat_secs == 0 {
+            return bad("events.heartbeat_secs", "must be at least 1");
+        }
+        if self.events.poll_interval_ms < 50 {
+            return bad("events.poll_interval_ms", "must be at least 50");
         }
         if self.retention.max_age_days == 0 {
             return bad("retention.max_age_days", "must be at least 1");

@@ -16,6 +16,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod engine;
+pub mod events;
 pub mod http;
 pub mod import;
 pub mod metrics;

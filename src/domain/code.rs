@@ -64,6 +64,7 @@ error_codes! {
     GraphNotFound = "GES.7000", 404, "the graph does not exist";
     JobNotFound = "GES.7007", 404, "the job does not exist";
     NoRoute = "APIG.0101", 404, "no API at this path";
+    LogNotFound = "GES.7055", 404, "the file has no reject log";
     MethodNotAllowed = "APIG.0102", 405, "this path does not answer this method";
     GraphNotRunning = "GES.7001", 409,
         "the graph is not running, or another operation is in progress";
@@ -79,6 +80,7 @@ error_codes! {
     GraphBeingCreated = "GES.7042", 409, "the graph is being created";
     GraphBeingDeleted = "GES.7054", 409, "the graph is being deleted";
     BodyTooLarge = "APIG.0201", 413, "the request body is larger than 256 KiB";
+    TooManyStreams = "APIG.0308", 429, "this token has as many event streams open as it may";
     Internal = "GES.9999", 500, "internal error";
     Unavailable = "GES.7005", 503, "the service is temporarily unavailable; retry later";
 }

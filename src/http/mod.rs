@@ -3,13 +3,16 @@
 
 pub mod backups;
 pub mod common;
+pub mod console;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod graph_ops;
 pub mod graph_view;
 pub mod graphs;
 pub mod health;
 pub mod input_rules;
+pub mod job_files;
 pub mod job_view;
 pub mod jobs;
 pub mod openapi;
@@ -32,7 +35,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(openapi::openapi_json)
         .service(openapi::docs)
         .service(openapi::docs_file)
+        .service(console::root)
+        .service(console::console)
+        .service(console::dev_token)
+        .service(console::console_file)
         .service(jobs::list_jobs)
+        .service(events::job_events)
+        .service(job_files::file_log)
         .service(backups::list_all_backups)
         .service(jobs::show_job)
         .service(jobs::cancel)

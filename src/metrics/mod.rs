@@ -110,6 +110,7 @@ struct Inner {
     replica_drops: Family<ReplicaLabels, Counter>,
     replica_reads: Family<ReplicaLabels, Counter>,
     replica_fallbacks: Family<ReplicaLabels, Counter>,
+    event_streams: Gauge,
     job_names: JobNames,
 }
 
@@ -146,6 +147,7 @@ impl Metrics {
         let (pool_in_use, pool_idle, pool_max) = Default::default();
         let (replica_in_use, replica_lag) = Default::default();
         let (replica_drops, replica_reads, replica_fallbacks) = Default::default();
+        let event_streams = Gauge::default();
         let r = &mut registry;
         r.register(
             "jobcenter_http_requests",
@@ -218,6 +220,11 @@ impl Metrics {
             &replica_lag,
             [&replica_drops, &replica_reads, &replica_fallbacks],
         );
+        r.register(
+            "jobcenter_event_streams",
+            "Open job event streams (GET /v2/{project_id}/graphs/jobs/events)",
+            Gauge::clone(&event_streams),
+        );
         Metrics(Arc::new(Inner {
             registry,
             http_requests,
@@ -238,6 +245,7 @@ impl Metrics {
             replica_drops,
             replica_reads,
             replica_fallbacks,
+            event_streams,
             job_names: JobNames::default(),
         }))
     }
@@ -261,6 +269,11 @@ impl Metrics {
             status,
         };
         self.0.http_requests.get_or_create(&labels).inc();
+    }
+
+    /// A job event stream opened (`1`) or closed (`-1`).
+    pub fn event_streams(&self, change: i64) {
+        self.0.event_streams.inc_by(change);
     }
 
     /// A job named `job_name` was created.

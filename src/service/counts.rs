@@ -4,12 +4,14 @@
 //! advisory lock taken for the fold and given back after it (a process that dies frees the
 //! lock with its connection). A fold is one REPEATABLE READ
 //! transaction; deltas committed while it runs wait for the next one. Reads never wait for
-//! a fold: they add the deltas they see to the counts.
+//! a fold: they add the deltas they see to the counts. A fold that moves deltas also sends
+//! one NOTIFY per project they belong to (`store::events`), at its commit: the live job
+//! events learn of new jobs and status changes from it, at no cost to the writers.
 
 use sqlx::{Connection, PgConnection};
 
 use crate::store::StoreError;
-use crate::store::counts;
+use crate::store::{counts, events};
 
 /// The advisory lock key of the fold ("jobcount" in ASCII).
 const FOLD_LOCK: i64 = 0x6a6f_6263_6f75_6e74;
@@ -50,6 +52,8 @@ pub async fn fold(conn: &mut PgConnection) -> Result<Folded, StoreError> {
     counts::merge_days(&mut *tx).await?;
     counts::merge_segments(&mut *tx).await?;
     let mut dense = counts::dense_touched_segments(&mut *tx).await?;
+    // The live job events: one NOTIFY per changed project, sent at this commit.
+    events::notify_changed_projects(&mut *tx).await?;
     let deltas = counts::delete_deltas(&mut *tx).await?;
     dense.extend(counts::take_queued_days(&mut *tx, QUEUED_DAYS_PER_FOLD).await?);
     dense.sort_by(|a, b| (&a.project_id, a.starts_at).cmp(&(&b.project_id, b.starts_at)));

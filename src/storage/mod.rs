@@ -380,6 +380,7 @@ impl Storage {
     }
 }
 
+pub mod lines;
 #[cfg(feature = "s3")]
 mod s3;
 #[cfg(test)]

@@ -176,3 +176,27 @@ pub async fn find_jobs(conn: &mut PgConnection, keys: &[JobKey]) -> Result<Vec<J
     .await?;
     rows.into_iter().map(JobRow::into_job).collect()
 }
+
+/// Job `id` of `project` and the reject log recorded for its file `kind` #`ordinal`:
+/// `None` when the project has no such job; `Some(None)` when the job has no such file or
+/// the file no log.
+pub async fn find_file_log(
+    conn: impl PgExecutor<'_>,
+    project: &str,
+    id: Uuid,
+    kind: FileKind,
+    ordinal: i32,
+) -> Result<Option<Option<String>>, StoreError> {
+    let found = sqlx::query_scalar!(
+        "SELECT f.log FROM jobs j
+         LEFT JOIN job_files f ON f.job_id = j.id AND f.kind = $3 AND f.ordinal = $4
+         WHERE j.id = $1 AND j.project_id = $2",
+        id,
+        project,
+        kind.as_str(),
+        ordinal,
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(found)
+}

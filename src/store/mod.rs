@@ -11,6 +11,7 @@ pub mod backup_data;
 pub mod backups;
 pub mod completions;
 pub mod counts;
+pub mod events;
 mod file_rows;
 pub mod graph_data;
 pub mod graph_export;

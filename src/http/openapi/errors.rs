@@ -187,3 +187,18 @@ pub const UNAVAILABLE: &str = concat!(
     "`: the database is unavailable; \
     retry later."
 );
+/// 404 of a file's reject log.
+pub const LOG_NOT_FOUND: &str = concat!(
+    "`",
+    code!(JobNotFound),
+    "`: the job does not exist (in this project); `",
+    code!(LogNotFound),
+    "`: the job has no such file, the file has no reject log, or the log object is not \
+    written yet or was deleted."
+);
+/// 429 of the job events.
+pub const TOO_MANY_STREAMS: &str = concat!(
+    "`",
+    code!(TooManyStreams),
+    "`: the token holds `events.max_streams_per_token` streams already."
+);

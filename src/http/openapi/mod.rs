@@ -43,7 +43,13 @@ const SCHEME: &str = "x_auth_token";
         openapi_json,
         docs,
         docs_file,
+        crate::http::console::root,
+        crate::http::console::console,
+        crate::http::console::console_file,
+        crate::http::console::dev_token,
         crate::http::jobs::list_jobs,
+        crate::http::events::job_events,
+        crate::http::job_files::file_log,
         crate::http::jobs::show_job,
         crate::http::jobs::cancel,
         crate::http::jobs::retry,
@@ -81,6 +87,7 @@ const SCHEME: &str = "x_auth_token";
         (name = "producer", description = "The internal producer API: enqueue jobs of your own types and run them on your own workers (`producer` tokens)."),
         (name = "health", description = "Liveness and readiness, without a token."),
         (name = "docs", description = "This document and its interactive page, without a token."),
+        (name = "console", description = "The operators' console (a web page calling this API with the operator's token), without a token."),
     )
 )]
 pub struct ApiDoc;
