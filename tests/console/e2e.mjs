@@ -36,11 +36,11 @@ async function signIn(page, token) {
   await page.click('#token-form button[type=submit]');
 }
 
-async function lastMeasure(page) {
-  return page.evaluate(() => {
-    const all = performance.getEntriesByName('list-response-to-rendered');
+async function lastMeasure(page, name = 'list-response-to-rendered') {
+  return page.evaluate((n) => {
+    const all = performance.getEntriesByName(n);
     return all.length ? all[all.length - 1].duration : null;
-  });
+  }, name);
 }
 
 async function waitRows(page, expected) {
@@ -91,6 +91,7 @@ try {
   await waitRows(page, first.body.job_list.map((j) => j.job_id));
   check(true, 'page 1 shows the API\'s newest ten jobs');
   result.first_page_render_ms = await lastMeasure(page);
+  result.first_page_response_ms = await lastMeasure(page, 'list-request-to-response');
   const summary = await page.textContent('#summary');
   check(summary.includes(first.body.job_count.toLocaleString('en')), 'the exact total is shown: ' + summary);
   const unlabelledList = await page.$$eval('input, select, textarea', (els) => els.filter((e) => !e.labels.length && !e.getAttribute('aria-label')).length);
@@ -128,12 +129,23 @@ try {
   check(true, `page ${deep} of ${pages} shows the API's jobs at offset ${(deep - 1) * 10}`);
   result.deep_page = deep;
   result.deep_page_render_ms = await lastMeasure(page);
+  result.deep_page_response_ms = await lastMeasure(page, 'list-request-to-response');
   await shot(page, 'jobs-deep');
   await page.click('button[aria-label^="Last page"]');
   await page.waitForFunction((p) => location.hash.includes('page=' + p), pages);
   const lastApi = await api(`/v2/${cfg.project}/graphs/jobs?offset=${(pages - 1) * 10}&limit=10`, cfg.operator);
   await waitRows(page, lastApi.body.job_list.map((j) => j.job_id));
   check(lastApi.body.job_list.length >= 1, 'the last page shows the API\'s oldest jobs');
+
+  // The empty state and the error state, in sentences.
+  await page.goto(base + '/console/#/jobs?graph_name=no_such_graph');
+  await page.waitForSelector('#empty');
+  check((await page.textContent('#empty')) === 'No jobs match these filters.', 'an empty result says so');
+  await page.goto(base + '/console/#/jobs?start_time=2026-02-01&end_time=2026-01-01');
+  await page.waitForSelector('#results .error');
+  const bad = await page.textContent('#results .error');
+  check(!bad.includes('{') && bad.length > 10, 'a refused filter reads as a sentence: ' + bad);
+  await shot(page, 'jobs-error');
 
   // Live: a running job's progress moves without a reload; a new job appears on top.
   await page.goto(base + '/console/#/jobs');

@@ -390,6 +390,7 @@ async function renderJobs(params, { quiet = false } = {}) {
     performance.mark('list-request');
     body = await api(base() + '/graphs/jobs?' + q.toString());
     performance.mark('list-response');
+    performance.measure('list-request-to-response', 'list-request', 'list-response');
   } catch (err) {
     (document.getElementById('results') || results).replaceChildren(errorBox(err));
     return;
