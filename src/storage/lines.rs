@@ -21,13 +21,11 @@ pub struct LinePage {
 
 /// Reads lines `offset..offset + limit` of `input`.
 pub fn read_page(mut input: impl BufRead, offset: u64, limit: usize) -> io::Result<LinePage> {
-    for _ in 0..offset {
-        if !skip_line(&mut input)? {
-            return Ok(LinePage {
-                lines: Vec::new(),
-                more: false,
-            });
-        }
+    if !skip_lines(&mut input, offset)? {
+        return Ok(LinePage {
+            lines: Vec::new(),
+            more: false,
+        });
     }
     let mut lines = Vec::with_capacity(limit.min(1024));
     let mut line = Vec::new();
@@ -41,26 +39,25 @@ pub fn read_page(mut input: impl BufRead, offset: u64, limit: usize) -> io::Resu
     Ok(LinePage { lines, more })
 }
 
-/// Consumes one line; `false` at the end of the input.
-fn skip_line(input: &mut impl BufRead) -> io::Result<bool> {
-    let mut any = false;
-    loop {
+/// Consumes `n` lines, counting line ends a buffer at a time; `false`: the input ended
+/// first.
+fn skip_lines(input: &mut impl BufRead, mut n: u64) -> io::Result<bool> {
+    while n > 0 {
         let chunk = input.fill_buf()?;
         if chunk.is_empty() {
-            return Ok(any);
+            return Ok(false);
         }
-        any = true;
-        match chunk.iter().position(|&b| b == b'\n') {
-            Some(end) => {
-                input.consume(end + 1);
-                return Ok(true);
-            }
-            None => {
-                let n = chunk.len();
-                input.consume(n);
+        let mut used = chunk.len();
+        for end in memchr::memchr_iter(b'\n', chunk) {
+            n -= 1;
+            if n == 0 {
+                used = end + 1;
+                break;
             }
         }
+        input.consume(used);
     }
+    Ok(true)
 }
 
 /// Reads one line into `line` (cut at [`MAX_LINE_BYTES`], without `\n` or `\r\n`);
@@ -74,7 +71,7 @@ fn keep_line(input: &mut impl BufRead, line: &mut Vec<u8>) -> io::Result<bool> {
             break;
         }
         any = true;
-        let (part, done) = match chunk.iter().position(|&b| b == b'\n') {
+        let (part, done) = match memchr::memchr(b'\n', chunk) {
             Some(end) => (end, true),
             None => (chunk.len(), false),
         };

@@ -37,8 +37,13 @@ async fn the_console_is_served_from_the_binary_and_slash_leads_to_it() {
     let mut total = 0;
     for (file, kind) in [
         ("", "text/html"),
-        ("app.js", "text/javascript"),
         ("style.css", "text/css"),
+        ("app.js", "text/javascript"),
+        ("core.js", "text/javascript"),
+        ("jobs.js", "text/javascript"),
+        ("job.js", "text/javascript"),
+        ("graphs.js", "text/javascript"),
+        ("live.js", "text/javascript"),
     ] {
         let response = get(&format!("/console/{file}")).await.unwrap();
         assert_eq!(response.status().as_u16(), 200, "{file}");

@@ -1,5 +1,6 @@
 //! The operators' console: a small hand-written ES-module front end (`index.html`,
-//! `app.js`, `style.css` in this folder) compiled into the binary and served at
+//! `style.css` and the modules `app.js` (session, routing), `core.js`, `jobs.js`,
+//! `job.js`, `graphs.js`, `live.js` in this folder) compiled into the binary and served at
 //! `/console/`, `/` redirecting to it. It calls the public API with the token the operator
 //! pastes (kept in `sessionStorage`); it adds no SQL and no rule of its own.
 //!
@@ -24,23 +25,20 @@ use crate::domain::{Code, ProjectId};
 const DEV_TOKEN_TTL: Duration = Duration::from_secs(3600);
 
 /// The console's files: name, content type, content.
-const FILES: [(&str, &str, &str); 3] = [
-    (
-        "index.html",
-        "text/html; charset=utf-8",
-        include_str!("index.html"),
-    ),
-    (
-        "app.js",
-        "text/javascript; charset=utf-8",
-        include_str!("app.js"),
-    ),
-    (
-        "style.css",
-        "text/css; charset=utf-8",
-        include_str!("style.css"),
-    ),
+const FILES: [(&str, &str, &str); 8] = [
+    ("index.html", HTML, include_str!("index.html")),
+    ("style.css", CSS, include_str!("style.css")),
+    ("app.js", JS, include_str!("app.js")),
+    ("core.js", JS, include_str!("core.js")),
+    ("jobs.js", JS, include_str!("jobs.js")),
+    ("job.js", JS, include_str!("job.js")),
+    ("graphs.js", JS, include_str!("graphs.js")),
+    ("live.js", JS, include_str!("live.js")),
 ];
+
+const HTML: &str = "text/html; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
+const JS: &str = "text/javascript; charset=utf-8";
 
 /// `GET /`: to the console.
 #[utoipa::path(
