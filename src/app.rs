@@ -19,6 +19,7 @@ use crate::http::jobs::ListPool;
 use crate::metrics::{self, Metrics};
 use crate::storage::Storage;
 use crate::store::completions::Completer;
+use crate::store::enqueues::Enqueuer;
 use crate::store::status_reads::{self, StatusReader};
 use crate::worker::fold::FoldHandle;
 use crate::worker::replicas::ReplicaMonitors;
@@ -262,7 +263,8 @@ fn serve(
     let mode = web::Data::new(shared.mode);
     let server = HttpServer::new(move || {
         let thread_pool = pools.thread_pool(&database, threads);
-        let completer = web::Data::new(Completer::new(thread_pool.clone()));
+        let completer = web::Data::new(Completer::over(thread_pool.clone()));
+        let enqueuer = web::Data::new(Enqueuer::over(thread_pool.clone()));
         let pool = web::Data::new(thread_pool);
         let list_pool = web::Data::new(ListPool(pools.thread_list_pool(&database, threads)));
         let reader_pool = pools.thread_reader_pool(&database, status_reads::MAX_RUNNING as u32);
@@ -275,6 +277,7 @@ fn serve(
             .app_data(list_pool)
             .app_data(reader)
             .app_data(completer)
+            .app_data(enqueuer)
             .app_data(keys.clone())
             .app_data(storage.clone())
             .app_data(metrics.clone())

@@ -159,7 +159,7 @@ impl JobContext {
     pub fn new(pool: PgPool, job: ClaimedJob) -> JobContext {
         let graph_job = serde_json::from_value(job.payload.clone()).ok();
         let lease = LeaseState::new(job.cancel_requested);
-        let completer = Completer::new(pool.clone());
+        let completer = Completer::over(pool.clone());
         JobContext::with_lease(pool, completer, job, graph_job, lease)
     }
 

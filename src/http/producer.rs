@@ -18,6 +18,7 @@ use crate::domain::producer::{Beat, Claim, Completion};
 use crate::metrics::Metrics;
 use crate::service::producer;
 use crate::store::completions::Completer;
+use crate::store::enqueues::Enqueuer;
 
 /// `POST /internal/v1/{project_id}/jobs`: one job (a job object) or a batch
 /// (`{"jobs": [...]}`, up to 1,000) in one transaction. Answers `{"job_ids": [...]}` (and
@@ -40,12 +41,15 @@ pub async fn enqueue(
     auth: Authorized<Producer>,
     body: JsonBody<EnqueueBody>,
     pool: web::Data<PgPool>,
+    enqueuer: web::Data<Enqueuer>,
     metrics: web::Data<Metrics>,
 ) -> Result<HttpResponse, ApiError> {
     let (batch, single) = body.0.jobs()?;
-    let enqueued = producer::enqueue(&pool, &auth.project, &auth.origin(), &batch).await?;
-    for (job, _) in batch.iter().zip(&enqueued).filter(|(_, e)| e.created) {
-        metrics.job_accepted(&job.job_name);
+    let names: Vec<String> = batch.iter().map(|job| job.job_name.clone()).collect();
+    let enqueued =
+        producer::enqueue(&pool, &enqueuer, &auth.project, &auth.origin(), batch).await?;
+    for (name, _) in names.iter().zip(&enqueued).filter(|(_, e)| e.created) {
+        metrics.job_accepted(name);
     }
     let ids: Vec<String> = enqueued.iter().map(|e| e.id.simple().to_string()).collect();
     Ok(HttpResponse::Ok().json(Enqueued {

@@ -9,29 +9,36 @@ use crate::domain::producer::{Beat, Claim, Completion, NewProducerJob};
 use crate::domain::{ClaimedJob, Code, JobId, Origin, ProjectId};
 use crate::store::StoreError;
 use crate::store::completions::{Completer, Ended, Ending};
-use crate::store::producer::{self as store, Enqueued, Fence, Renewed};
+use crate::store::enqueues::Enqueuer;
+use crate::store::producer::{self as store, Enqueue, Enqueued, Fence, Renewed};
 use crate::store::{jobs, queue};
 
-/// Records `batch` as pending jobs of `project`, all or none: one statement, or one
-/// transaction when some job carries file results (their rows are a second statement).
+/// Records `batch` as pending jobs of `project`, all or none: one statement (through
+/// `enqueuer`, shared with the enqueues that arrive meanwhile), or one transaction when
+/// some job carries file results (their rows are a second statement).
 ///
 /// No NOTIFY: the built-in workers never run producers' job types (they are refused at
 /// the call), producers' workers claim by asking, and a NOTIFY would serialize the commits
 /// of every enqueue on the database's notification queue.
 pub async fn enqueue(
     pool: &PgPool,
+    enqueuer: &Enqueuer,
     project: &ProjectId,
     who: &Origin,
-    batch: &[NewProducerJob],
+    batch: Vec<NewProducerJob>,
 ) -> Result<Vec<Enqueued>, ServiceError> {
-    if batch.iter().all(|job| job.files.is_empty()) {
-        let mut conn = pool.acquire().await.map_err(StoreError::from)?;
-        return Ok(store::enqueue(&mut conn, project.as_str(), who, batch).await?);
+    let request = Enqueue {
+        project: project.as_str().to_owned(),
+        origin: who.clone(),
+        jobs: batch,
+    };
+    if request.jobs.iter().all(|job| job.files.is_empty()) {
+        return Ok(enqueuer.enqueue(request).await?);
     }
     let mut tx = begin(pool).await?;
-    let enqueued = store::enqueue(&mut tx, project.as_str(), who, batch).await?;
+    let mut enqueued = store::enqueue(&mut tx, &[&request]).await?;
     tx.commit().await?;
-    Ok(enqueued)
+    Ok(enqueued.pop().unwrap_or_default())
 }
 
 /// Leases up to `claim.max_jobs` pending jobs of the project to the caller's worker; each

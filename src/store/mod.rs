@@ -9,8 +9,10 @@
 
 pub mod backup_data;
 pub mod backups;
+pub mod coalesce;
 pub mod completions;
 pub mod counts;
+pub mod enqueues;
 pub mod events;
 mod file_rows;
 pub mod graph_data;

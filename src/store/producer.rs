@@ -42,110 +42,163 @@ pub struct Enqueued {
     pub created: bool,
 }
 
-/// Records `batch` as pending jobs of `project` in one statement, then their file rows in
-/// another (so a batch with files belongs in a transaction; one without is one write,
-/// atomic by itself). A job whose `idempotency_key` is already used in the
-/// project (before, or earlier in the batch) is not created: its answer is the existing
-/// job's id. Answers one entry per job, in order. `related_graph` gets the id of the
-/// project's live graph of that name, if there is one.
+/// One caller's jobs to enqueue: a batch of a project, from one request.
+#[derive(Debug, Clone)]
+pub struct Enqueue {
+    pub project: String,
+    pub origin: Origin,
+    pub jobs: Vec<NewProducerJob>,
+}
+
+/// Records the jobs of `requests` as pending jobs of their projects in one statement, then
+/// their file rows in another (so requests with files belong in a transaction; without,
+/// it is one write, atomic by itself). A job whose `idempotency_key` is already used in its
+/// project (before, or earlier in the requests) is not created: its answer is the existing
+/// job's id. Answers one entry per job, per request, in order. `related_graph` gets the id
+/// of the project's live graph of that name, if there is one.
 pub async fn enqueue(
     conn: &mut PgConnection,
-    project: &str,
-    origin: &Origin,
-    batch: &[NewProducerJob],
-) -> Result<Vec<Enqueued>, StoreError> {
-    // Rows are inserted in key order, so concurrent batches sharing keys take the keys'
+    requests: &[&Enqueue],
+) -> Result<Vec<Vec<Enqueued>>, StoreError> {
+    let rows: Vec<(&Enqueue, &NewProducerJob)> = requests
+        .iter()
+        .flat_map(|r| r.jobs.iter().map(move |job| (*r, job)))
+        .collect();
+    let ids: Vec<Uuid> = rows.iter().map(|_| Uuid::now_v7()).collect();
+    let inserted = insert_jobs(&mut *conn, &rows, &ids).await?;
+
+    // Jobs not inserted had a key already taken: answer the job holding it.
+    let taken: Vec<(String, String)> = rows
+        .iter()
+        .zip(&ids)
+        .filter(|(_, id)| !inserted.contains(*id))
+        .filter_map(|((r, job), _)| Some((r.project.clone(), job.idempotency_key.clone()?)))
+        .collect();
+    let existing = holders_of(&mut *conn, &taken).await?;
+    let files: Vec<(JobId, &[JobFile])> = rows
+        .iter()
+        .zip(&ids)
+        .filter(|((_, job), id)| inserted.contains(*id) && !job.files.is_empty())
+        .map(|((_, job), id)| (JobId(*id), job.files.as_slice()))
+        .collect();
+    jobs::insert_files(&mut *conn, &files).await?;
+    let mut answers = rows.iter().zip(&ids).map(|((r, job), id)| {
+        if inserted.contains(id) {
+            return Ok(Enqueued {
+                id: *id,
+                created: true,
+            });
+        }
+        let key = (
+            r.project.clone(),
+            job.idempotency_key.clone().unwrap_or_default(),
+        );
+        let found = existing.get(&key).copied().ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "idempotency key {key:?} neither inserted nor found"
+            ))
+        })?;
+        Ok(Enqueued {
+            id: found,
+            created: false,
+        })
+    });
+    requests
+        .iter()
+        .map(|r| answers.by_ref().take(r.jobs.len()).collect())
+        .collect()
+}
+
+/// Inserts the rows with their ids; answers the ids inserted (not those whose key was
+/// taken).
+async fn insert_jobs(
+    conn: &mut PgConnection,
+    rows: &[(&Enqueue, &NewProducerJob)],
+    ids: &[Uuid],
+) -> Result<HashSet<Uuid>, StoreError> {
+    // Rows are inserted in key order, so concurrent statements sharing keys take the keys'
     // index entries in one order and wait for each other instead of deadlocking.
-    let ids: Vec<Uuid> = batch.iter().map(|_| Uuid::now_v7()).collect();
-    let graph_names: Vec<Option<String>> = batch.iter().map(|j| j.related_graph.clone()).collect();
-    let types: Vec<String> = batch.iter().map(|j| j.job_type.clone()).collect();
-    let names: Vec<String> = batch.iter().map(|j| j.job_name.clone()).collect();
-    let payloads: Vec<Value> = batch.iter().map(|j| wrap_payload(&j.payload)).collect();
-    let run_after: Vec<Option<DateTime<Utc>>> = batch.iter().map(|j| j.run_after).collect();
-    let max_attempts: Vec<i32> = batch.iter().map(|j| j.max_attempts).collect();
-    let priorities: Vec<i32> = batch.iter().map(|j| j.priority).collect();
-    let keys: Vec<Option<String>> = batch.iter().map(|j| j.idempotency_key.clone()).collect();
-    let inserted: HashSet<Uuid> = sqlx::query_scalar!(
+    let projects: Vec<&str> = rows.iter().map(|(r, _)| r.project.as_str()).collect();
+    let creators: Vec<&str> = rows
+        .iter()
+        .map(|(r, _)| r.origin.created_by.as_str())
+        .collect();
+    let requests: Vec<Option<&str>> = rows
+        .iter()
+        .map(|(r, _)| r.origin.request_id.as_deref())
+        .collect();
+    let graph_names: Vec<Option<&str>> = rows
+        .iter()
+        .map(|(_, j)| j.related_graph.as_deref())
+        .collect();
+    let types: Vec<&str> = rows.iter().map(|(_, j)| j.job_type.as_str()).collect();
+    let names: Vec<&str> = rows.iter().map(|(_, j)| j.job_name.as_str()).collect();
+    let payloads: Vec<Value> = rows.iter().map(|(_, j)| wrap_payload(&j.payload)).collect();
+    let run_after: Vec<Option<DateTime<Utc>>> = rows.iter().map(|(_, j)| j.run_after).collect();
+    let max_attempts: Vec<i32> = rows.iter().map(|(_, j)| j.max_attempts).collect();
+    let priorities: Vec<i32> = rows.iter().map(|(_, j)| j.priority).collect();
+    let keys: Vec<Option<&str>> = rows
+        .iter()
+        .map(|(_, j)| j.idempotency_key.as_deref())
+        .collect();
+    Ok(sqlx::query_scalar!(
         r#"INSERT INTO jobs (id, project_id, graph_id, graph_name, job_type, job_name, status,
                              begin_time, progress, created_by, request_id, payload, run_after,
                              max_attempts, priority, idempotency_key)
-           SELECT i.id, $1, g.id, i.graph_name, i.job_type, i.job_name, 'pending',
-                  now(), 0, $11, $12, i.payload, coalesce(i.run_after, now()),
+           SELECT i.id, i.project_id, g.id, i.graph_name, i.job_type, i.job_name, 'pending',
+                  now(), 0, i.created_by, i.request_id, i.payload, coalesce(i.run_after, now()),
                   i.max_attempts, i.priority, i.idempotency_key
-           FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::jsonb[],
-                       $7::timestamptz[], $8::int[], $9::int[], $10::text[])
-                AS i (id, graph_name, job_type, job_name, payload, run_after, max_attempts,
-                      priority, idempotency_key)
-           LEFT JOIN graphs g ON g.project_id = $1 AND g.name = i.graph_name AND g.live
-           ORDER BY i.idempotency_key NULLS LAST
+           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[],
+                       $7::timestamptz[], $8::int[], $9::int[], $10::text[], $11::text[],
+                       $12::text[])
+                AS i (id, project_id, graph_name, job_type, job_name, payload, run_after,
+                      max_attempts, priority, idempotency_key, created_by, request_id)
+           LEFT JOIN graphs g ON g.project_id = i.project_id AND g.name = i.graph_name AND g.live
+           ORDER BY i.project_id, i.idempotency_key NULLS LAST
            ON CONFLICT (project_id, idempotency_key) WHERE idempotency_key IS NOT NULL
               DO NOTHING
            RETURNING id"#,
-        project,
-        &ids,
-        &graph_names as &[Option<String>],
-        &types,
-        &names,
+        ids,
+        &projects as &[&str],
+        &graph_names as &[Option<&str>],
+        &types as &[&str],
+        &names as &[&str],
         &payloads,
         &run_after as &[Option<DateTime<Utc>>],
         &max_attempts,
         &priorities,
-        &keys as &[Option<String>],
-        origin.created_by,
-        origin.request_id,
+        &keys as &[Option<&str>],
+        &creators as &[&str],
+        &requests as &[Option<&str>],
     )
     .fetch_all(&mut *conn)
     .await?
     .into_iter()
-    .collect();
+    .collect())
+}
 
-    // Jobs not inserted had a key already taken: answer the job holding it.
-    let taken: Vec<String> = batch
-        .iter()
-        .zip(&ids)
-        .filter(|(_, id)| !inserted.contains(id))
-        .filter_map(|(job, _)| job.idempotency_key.clone())
-        .collect();
-    let mut existing = HashMap::new();
-    if !taken.is_empty() {
-        let rows = sqlx::query!(
-            r#"SELECT id, idempotency_key AS "key!" FROM jobs
-               WHERE project_id = $1 AND idempotency_key = ANY($2)"#,
-            project,
-            &taken,
-        )
-        .fetch_all(&mut *conn)
-        .await?;
-        existing.extend(rows.into_iter().map(|r| (r.key, r.id)));
+/// The jobs holding the (project, idempotency key) pairs `taken`.
+async fn holders_of(
+    conn: &mut PgConnection,
+    taken: &[(String, String)],
+) -> Result<HashMap<(String, String), Uuid>, StoreError> {
+    if taken.is_empty() {
+        return Ok(HashMap::new());
     }
-    let files: Vec<(JobId, &[JobFile])> = batch
-        .iter()
-        .zip(&ids)
-        .filter(|(job, id)| inserted.contains(id) && !job.files.is_empty())
-        .map(|(job, id)| (JobId(*id), job.files.as_slice()))
-        .collect();
-    jobs::insert_files(&mut *conn, &files).await?;
-    let mut answer = Vec::with_capacity(batch.len());
-    for (job, id) in batch.iter().zip(&ids) {
-        if inserted.contains(id) {
-            answer.push(Enqueued {
-                id: *id,
-                created: true,
-            });
-        } else {
-            let key = job.idempotency_key.as_deref().unwrap_or_default();
-            let found = existing.get(key).copied().ok_or_else(|| {
-                StoreError::Corrupt(format!(
-                    "idempotency key {key:?} neither inserted nor found"
-                ))
-            })?;
-            answer.push(Enqueued {
-                id: found,
-                created: false,
-            });
-        }
-    }
-    Ok(answer)
+    let (projects, keys): (Vec<String>, Vec<String>) = taken.iter().cloned().unzip();
+    let rows = sqlx::query!(
+        r#"SELECT j.id, j.project_id, j.idempotency_key AS "key!" FROM jobs j
+           JOIN unnest($1::text[], $2::text[]) AS t (project_id, key)
+             ON j.project_id = t.project_id AND j.idempotency_key = t.key"#,
+        &projects,
+        &keys,
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ((r.project_id, r.key), r.id))
+        .collect())
 }
 
 /// Whether a fenced write may go ahead.

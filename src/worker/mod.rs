@@ -168,7 +168,7 @@ impl WorkerPool {
         let concurrency = settings.concurrency;
         debug_assert_eq!(reporting.status.concurrency(), concurrency);
         let shared = Arc::new(Shared {
-            completer: Completer::new(pool.clone()),
+            completer: Completer::over(pool.clone()),
             pool,
             engine,
             slots: Arc::new(Semaphore::new(concurrency)),
