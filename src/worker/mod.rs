@@ -247,6 +247,10 @@ async fn dispatch(shared: Arc<Shared>, _running: status::RunningGuard) {
         if *stopping.borrow() {
             return;
         }
+        gather_slots(&shared, &mut stopping).await;
+        if *stopping.borrow() {
+            return;
+        }
         let free = shared.slots.available_permits();
         let mut again = false;
         if free > 0 {
@@ -281,6 +285,34 @@ async fn dispatch(shared: Arc<Shared>, _running: status::RunningGuard) {
         tokio::select! {
             _ = shared.wake.notified() => {}
             _ = tokio::time::sleep(shared.settings.poll_interval) => {}
+            _ = stopping.wait_for(|s| *s) => return,
+        }
+    }
+}
+
+/// How long a claim waits for more slots to free while jobs run (see [`gather_slots`]).
+const CLAIM_WAIT: Duration = Duration::from_millis(2);
+
+/// Whether `free` of `all` slots make a claim worth its statement: a quarter of them, or
+/// all (an idle pool claims at once).
+fn worth_claiming(free: usize, all: usize) -> bool {
+    free * 4 >= all || free == all
+}
+
+/// While jobs run and only a few slots are free, waits up to [`CLAIM_WAIT`] for more to
+/// free, so that a busy pool claims several jobs per statement instead of one per job
+/// that ends.
+async fn gather_slots(shared: &Shared, stopping: &mut watch::Receiver<bool>) {
+    let all = shared.settings.concurrency;
+    let deadline = tokio::time::Instant::now() + CLAIM_WAIT;
+    loop {
+        let free = shared.slots.available_permits();
+        if free == 0 || worth_claiming(free, all) || tokio::time::Instant::now() >= deadline {
+            return;
+        }
+        tokio::select! {
+            _ = shared.wake.notified() => {}
+            _ = tokio::time::sleep_until(deadline) => return,
             _ = stopping.wait_for(|s| *s) => return,
         }
     }
