@@ -31,7 +31,8 @@ async fn the_harness_runs_end_to_end_at_scale_one_hundredth() {
         "| big | job status, one job polled (import, files) |",
         "| p0001 | job status, 2 jobs in turn (imports, files) |",
         "Enqueue: create-graph operations",
-        "| concurrency 4 |",
+        "| concurrency 16 |",
+        "| W1 enqueue, one job per call, 16 clients |",
         "Exact counts: every job_count above equals count(*)",
     ] {
         assert!(
