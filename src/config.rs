@@ -413,6 +413,27 @@ mod tests {
     }
 
     #[test]
+    fn event_settings_default_and_name_their_key_when_bad() {
+        let events = Settings::defaults().unwrap().events;
+        assert_eq!(
+            (
+                events.max_streams_per_token,
+                events.heartbeat_secs,
+                events.poll_interval_ms
+            ),
+            (4, 15, 1000)
+        );
+        for (bad, key) in [
+            ("max_streams_per_token = 0", "events.max_streams_per_token"),
+            ("heartbeat_secs = 0", "events.heartbeat_secs"),
+            ("poll_interval_ms = 10", "events.poll_interval_ms"),
+        ] {
+            let err = with(&format!("[events]\n{bad}")).unwrap_err().to_string();
+            assert!(err.contains(key), "{err}");
+        }
+    }
+
+    #[test]
     fn metrics_host_overrides_the_server_host() {
         let settings = with("[metrics]\nhost = \"0.0.0.0\"\nport = 0").unwrap();
         assert_eq!(settings.metrics.address("127.0.0.1"), "0.0.0.0:0");
