@@ -12,6 +12,19 @@ use super::requests::params::ProjectPath;
 use crate::domain::Code;
 use crate::events::{self, Hub, Refused};
 
+/// One Server-Sent Event of the stream, as its fields.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct JobEvent {
+    /// `job`, `ready` or `reset` (absent for the first block, which only sets `retry`).
+    pub event: Option<String>,
+    /// A JSON object: for `job`, the job's fields; `{}` otherwise.
+    pub data: Option<String>,
+    /// An increasing integer, for `Last-Event-ID`.
+    pub id: Option<String>,
+    /// Milliseconds to wait before reconnecting.
+    pub retry: Option<i64>,
+}
+
 /// `GET /v2/{project_id}/graphs/jobs/events`
 #[utoipa::path(
     get,
@@ -32,7 +45,7 @@ use crate::events::{self, Hub, Refused};
         ("Last-Event-ID" = Option<String>, Header, description = "The id of the last event received: the stream resumes after it."),
     ),
     responses(
-        (status = 200, description = "The stream.", content_type = "text/event-stream", body = String),
+        (status = 200, description = "The stream: each item is one event.", content_type = "text/event-stream", body = JobEvent),
         (status = 400, description = err::BAD_PARAMETER, body = ErrorBody),
         (status = 429, description = err::TOO_MANY_STREAMS, body = ErrorBody),
     )

@@ -82,7 +82,7 @@ async function showLog(box, job, kind, ordinal, file, offset) {
     const nav = h('div', { class: 'pager' },
       h('button', { type: 'button', disabled: offset === 0, onclick: () => showLog(box, job, kind, ordinal, file, Math.max(0, offset - LOG_PAGE)) }, '‹ Previous lines'),
       h('button', { type: 'button', id: 'log-next', disabled: page.next_offset === null, onclick: () => showLog(box, job, kind, ordinal, file, page.next_offset) }, 'Next lines ›'),
-      total ? h('button', { type: 'button', onclick: () => showLog(box, job, kind, ordinal, file, Math.max(0, Math.floor((total - 1) / LOG_PAGE) * LOG_PAGE)) }, 'Last lines »') : '');
+      total ? h('button', { type: 'button', disabled: page.next_offset === null, onclick: () => showLog(box, job, kind, ordinal, file, Math.max(0, Math.floor((total - 1) / LOG_PAGE) * LOG_PAGE)) }, 'Last lines »') : '');
     box.replaceChildren(
       h('h3', { text: 'Reject log of ' + file.path }),
       h('p', { class: 'summary', id: 'log-summary', text: page.lines.length ? 'Lines ' + (offset + 1) + '–' + (offset + page.lines.length) + (total ? ' of ' + total.toLocaleString('en') : '') : 'No lines here.' }),

@@ -135,9 +135,18 @@ fn mode_name(mode: ServerMode) -> &'static str {
 #[serde(deny_unknown_fields)]
 pub struct DevTokenRequest {
     /// The project to sign in for.
+    #[schema(pattern = "^[A-Za-z0-9]{1,64}$")]
     pub project_id: String,
-    /// `readonly` or `operator`.
-    pub role: String,
+    /// The token's one role.
+    pub role: DevRole,
+}
+
+/// The roles the console signs in with.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DevRole {
+    Readonly,
+    Operator,
 }
 
 impl Body for DevTokenRequest {}
@@ -175,19 +184,12 @@ pub async fn dev_token(
         return Err(Code::NoRoute.into());
     }
     let project = ProjectId::parse(&body.0.project_id)?;
-    if !matches!(body.0.role.as_str(), "readonly" | "operator") {
-        return Err(ApiError::new(
-            Code::BadParameter,
-            "role: must be readonly or operator",
-        ));
-    }
+    let role = match body.0.role {
+        DevRole::Readonly => "readonly",
+        DevRole::Operator => "operator",
+    };
     let token = keys
-        .issue(
-            "console",
-            project.as_str(),
-            &[body.0.role.as_str()],
-            DEV_TOKEN_TTL,
-        )
+        .issue("console", project.as_str(), &[role], DEV_TOKEN_TTL)
         .map_err(|e| ApiError::internal(e.as_ref()))?;
     Ok(HttpResponse::Ok()
         .content_type(ContentType::json())
