@@ -103,6 +103,12 @@ impl TokenKeys {
         Ok(claims)
     }
 
+    /// Whether this service can mint tokens (only with a shared HS256 secret; with a
+    /// public key it can only verify them).
+    pub fn can_mint(&self) -> bool {
+        self.encoding.is_some()
+    }
+
     /// Signs a token for `project` with `roles`, valid for `ttl` (HS256 only).
     pub fn issue(
         &self,

@@ -180,7 +180,8 @@ pub async fn dev_token(
     mode: web::Data<ServerMode>,
     keys: web::Data<TokenKeys>,
 ) -> Result<HttpResponse, ApiError> {
-    if **mode != ServerMode::Development {
+    // Not offered in production, nor where the service cannot sign (a public key only).
+    if **mode != ServerMode::Development || !keys.can_mint() {
         return Err(Code::NoRoute.into());
     }
     let project = ProjectId::parse(&body.0.project_id)?;
