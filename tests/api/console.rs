@@ -11,7 +11,9 @@ use jobcenter::auth::TokenKeys;
 use jobcenter::config::ServerMode;
 use serde_json::{Value, json};
 
-use crate::helpers::{PROJECT, SECRET, TestApp, fresh_database, poll, storage_root, test_settings};
+use crate::helpers::{
+    PROJECT, TestApp, free_port, fresh_database, poll, serve_command, storage_root, test_settings,
+};
 use crate::import::copy_fixtures;
 
 /// The console's folder of npm packages (playwright-core, pinned by package-lock.json).
@@ -128,19 +130,10 @@ async fn development_mode_mints_tokens_and_production_refuses() {
 
 /// `jobcenter serve` on `url` at `port`, with workers, fast event reads; log to `log`.
 fn serve(url: &str, port: u16, log: &Path) -> tokio::process::Child {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_jobcenter"))
-        .arg("serve")
-        .env_remove("RUST_LOG")
-        .env("NO_COLOR", "1")
-        .env("JOBCENTER_CONFIG_DIR", "/nonexistent")
-        .env("JOBCENTER__DATABASE__URL", url)
-        .env("JOBCENTER__SERVER__PORT", port.to_string())
-        .env("JOBCENTER__METRICS__PORT", "0")
-        .env("JOBCENTER__AUTH__JWT_SECRET", SECRET)
+    serve_command(url, port)
         .env("JOBCENTER__STORAGE__ROOT", storage_root(url))
         .env("JOBCENTER__WORKER__CONCURRENCY", "2")
         .env("JOBCENTER__EVENTS__POLL_INTERVAL_MS", "250")
-        .env("JOBCENTER__RETENTION__ENABLED", "false")
         .stdout(Stdio::null())
         .stderr(Stdio::from(std::fs::File::create(log).unwrap()))
         .kill_on_drop(true)
@@ -219,11 +212,7 @@ async fn the_console_works_in_chromium_on_100000_jobs() {
     .await
     .unwrap();
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
     let shots = target.join("console-shots");
     let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-serve.log");

@@ -468,3 +468,27 @@ pub async fn poll<T: std::fmt::Debug, F: std::future::Future<Output = T>>(
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
+
+/// A loopback port free at this moment (for a process the test starts).
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// `jobcenter serve` of this build on `url` and `port`: no configuration directory, the
+/// test secret, metrics on a port of their own, no retention, no `RUST_LOG` from outside,
+/// no colours. Callers add their own settings (a later `env` of a key replaces this one).
+pub fn serve_command(url: &str, port: u16) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_jobcenter"));
+    command
+        .arg("serve")
+        .env_remove("RUST_LOG")
+        .env("NO_COLOR", "1")
+        .env("JOBCENTER_CONFIG_DIR", "/nonexistent")
+        .env("JOBCENTER__DATABASE__URL", url)
+        .env("JOBCENTER__SERVER__PORT", port.to_string())
+        .env("JOBCENTER__METRICS__PORT", "0")
+        .env("JOBCENTER__AUTH__JWT_SECRET", SECRET)
+        .env("JOBCENTER__RETENTION__ENABLED", "false");
+    command
+}

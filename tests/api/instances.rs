@@ -13,7 +13,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::graphs::create_body;
-use crate::helpers::{TestApp, fresh_database, poll, test_settings};
+use crate::helpers::{TestApp, free_port, fresh_database, poll, serve_command, test_settings};
 use crate::worker::{audit_status_changes, transitions};
 
 /// Operations raced at once.
@@ -30,15 +30,8 @@ impl Instance {
     /// `step_delay_ms` before each step of an operation; answers once it is ready.
     async fn start(url: &str, step_delay_ms: u32) -> Instance {
         let port = free_port();
-        let process = tokio::process::Command::new(env!("CARGO_BIN_EXE_jobcenter"))
-            .arg("serve")
-            .env("JOBCENTER_CONFIG_DIR", "/nonexistent-jobcenter-config")
-            .env("JOBCENTER__DATABASE__URL", url)
-            .env("JOBCENTER__SERVER__PORT", port.to_string())
+        let process = serve_command(url, port)
             .env("JOBCENTER__SERVER__WORKERS", "1")
-            .env("JOBCENTER__AUTH__JWT_SECRET", crate::helpers::SECRET)
-            .env("JOBCENTER__METRICS__PORT", "0")
-            .env("JOBCENTER__RETENTION__ENABLED", "false")
             .env("JOBCENTER__WORKER__CONCURRENCY", "2")
             .env("JOBCENTER__WORKER__LEASE_SECS", "2")
             .env("JOBCENTER__WORKER__POLL_INTERVAL_MS", "100")
@@ -76,11 +69,6 @@ impl Instance {
     fn pid(&self) -> u32 {
         self.process.id().expect("still running")
     }
-}
-
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
 }
 
 /// The graph's status code.

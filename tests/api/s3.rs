@@ -18,7 +18,7 @@ use jobcenter::config::Settings;
 use jobcenter::storage::{ObjectPath, Storage, StorageSettings};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, fresh_database, test_settings};
+use crate::helpers::{TestApp, free_port, fresh_database, test_settings};
 use crate::import::{counts, file};
 use crate::venv::{Package, printed, python_with};
 
@@ -66,11 +66,7 @@ impl Moto {
         let python = tokio::task::spawn_blocking(|| python_with(&MOTO))
             .await
             .unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let mut command = tokio::process::Command::new(&python);
         command
             .args([

@@ -17,31 +17,18 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::graphs::create_body;
-use crate::helpers::{PROJECT, SECRET, TestApp, fresh_database, storage_root, test_settings};
-
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
+use crate::helpers::{
+    PROJECT, TestApp, free_port, fresh_database, serve_command, storage_root, test_settings,
+};
 
 /// `jobcenter serve` on `url` and `port`; its log goes to `log`.
 fn start_binary(url: &str, port: u16, log: &std::path::Path) -> tokio::process::Child {
     let log = std::fs::File::create(log).unwrap();
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_jobcenter"))
-        .arg("serve")
-        .env_remove("RUST_LOG")
-        .env("NO_COLOR", "1")
-        .env("JOBCENTER_CONFIG_DIR", "/nonexistent")
-        .env("JOBCENTER__DATABASE__URL", url)
-        .env("JOBCENTER__SERVER__PORT", port.to_string())
-        // Not the default port: several processes run at once.
-        .env("JOBCENTER__METRICS__PORT", "0")
-        .env("JOBCENTER__AUTH__JWT_SECRET", SECRET)
+    serve_command(url, port)
         .env("JOBCENTER__STORAGE__ROOT", storage_root(url))
         .env("JOBCENTER__WORKER__STEP_DELAY_MS", "1500")
         .env("JOBCENTER__WORKER__SHUTDOWN_GRACE_SECS", "1")
         .env("JOBCENTER__SERVER__SHUTDOWN_TIMEOUT_SECS", "15")
-        .env("JOBCENTER__RETENTION__ENABLED", "false")
         .stdout(Stdio::null())
         .stderr(Stdio::from(log))
         .kill_on_drop(true)
@@ -223,18 +210,11 @@ async fn a_debug_log_of_a_start_shows_no_secret() {
     let port = free_port();
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("serve.log");
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_jobcenter"))
-        .arg("serve")
+    let mut child = serve_command(&with_password, port)
         .env("RUST_LOG", "debug")
-        .env("NO_COLOR", "1")
-        .env("JOBCENTER_CONFIG_DIR", "/nonexistent")
-        .env("JOBCENTER__DATABASE__URL", &with_password)
-        .env("JOBCENTER__SERVER__PORT", port.to_string())
-        .env("JOBCENTER__METRICS__PORT", "0")
         .env("JOBCENTER__AUTH__JWT_SECRET", JWT)
         .env("JOBCENTER__STORAGE__S3__SECRET_ACCESS_KEY", S3)
         .env("JOBCENTER__STORAGE__ROOT", storage_root(&url))
-        .env("JOBCENTER__RETENTION__ENABLED", "false")
         .stdout(Stdio::null())
         .stderr(Stdio::from(std::fs::File::create(&log).unwrap()))
         .kill_on_drop(true)
