@@ -50,6 +50,17 @@ impl serde::Serialize for JobId {
     }
 }
 
+/// A job's progress as the API shows it: 100 once the job has ended, otherwise what it
+/// reported, to two decimals.
+pub fn shown_progress(status: JobStatus, progress: f32) -> f64 {
+    let progress = if status.is_final() {
+        100.0
+    } else {
+        f64::from(progress)
+    };
+    (progress * 100.0).round() / 100.0
+}
+
 /// Where a job is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, utoipa::ToSchema)]
 #[schema(rename_all = "camelCase")]

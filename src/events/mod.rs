@@ -208,7 +208,7 @@ impl Hub {
         };
         known
             .values()
-            .filter(|j| matches!(j.status.as_str(), "pending" | "running"))
+            .filter(|j| !j.status.is_final())
             .map(|j| j.id)
             .collect()
     }

@@ -10,6 +10,7 @@ use futures_util::Stream;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::{Event, Subscription};
+use crate::domain::job::shown_progress;
 use crate::domain::time::format_time;
 use crate::store::events::JobState;
 
@@ -18,23 +19,17 @@ const RETRY_MS: u64 = 2000;
 
 /// The `data` of a job event (the job list's fields and the graph's id).
 pub fn job_json(job: &JobState) -> String {
-    let finished = !matches!(job.status.as_str(), "pending" | "running");
-    let progress = if finished {
-        100.0
-    } else {
-        (f64::from(job.progress) * 100.0).round() / 100.0
-    };
     serde_json::json!({
         "job_id": job.id.simple().to_string(),
         "graph_id": job.graph_id.map(|g| g.simple().to_string()),
         "related_graph": job.graph_name,
         "job_type": job.job_type,
         "job_name": job.job_name,
-        "status": job.status,
+        "status": job.status.as_str(),
         "begin_time": format_time(job.begin_time),
         "end_time": job.end_time.map(format_time),
         "fail_reason": job.fail_reason,
-        "job_progress": progress,
+        "job_progress": shown_progress(job.status, job.progress),
     })
     .to_string()
 }

@@ -4,6 +4,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::FileKind;
+use crate::domain::job::shown_progress;
 use crate::domain::time::format_time;
 use crate::domain::{Job, JobFile};
 
@@ -69,11 +70,6 @@ pub struct JobListView {
 
 impl From<Job> for JobView {
     fn from(job: Job) -> Self {
-        let progress = if job.status.is_final() {
-            100.0
-        } else {
-            f64::from(job.progress)
-        };
         JobView {
             job_id: job.id.to_string(),
             status: job.status.as_str(),
@@ -84,7 +80,7 @@ impl From<Job> for JobView {
             end_time: job.end_time.map(format_time),
             job_detail: job.files.map(JobDetailView::from_files),
             fail_reason: job.fail_reason,
-            job_progress: (progress * 100.0).round() / 100.0,
+            job_progress: shown_progress(job.status, job.progress),
         }
     }
 }

@@ -10,6 +10,7 @@ use sqlx::PgExecutor;
 use uuid::Uuid;
 
 use super::StoreError;
+use crate::domain::JobStatus;
 
 /// The channel a fold notifies, with a project id as payload.
 pub const CHANNEL: &str = "jobcenter_job_events";
@@ -25,7 +26,7 @@ pub struct JobState {
     pub graph_name: Option<String>,
     pub job_type: String,
     pub job_name: String,
-    pub status: String,
+    pub status: JobStatus,
     pub begin_time: DateTime<Utc>,
     pub end_time: Option<DateTime<Utc>>,
     pub progress: f32,
@@ -51,8 +52,7 @@ pub async fn read_changes(
     known: &[Uuid],
     since: DateTime<Utc>,
 ) -> Result<Vec<JobState>, StoreError> {
-    Ok(sqlx::query_as!(
-        JobState,
+    let rows = sqlx::query!(
         r#"SELECT id AS "id!", graph_id, graph_name, job_type AS "job_type!",
                   job_name AS "job_name!", status AS "status!", begin_time AS "begin_time!",
                   end_time, progress AS "progress!", fail_reason
@@ -75,5 +75,24 @@ pub async fn read_changes(
         UNFINISHED_PER_READ,
     )
     .fetch_all(conn)
-    .await?)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(JobState {
+                status: r
+                    .status
+                    .parse()
+                    .map_err(|e| StoreError::corrupt("jobs.status", e))?,
+                id: r.id,
+                graph_id: r.graph_id,
+                graph_name: r.graph_name,
+                job_type: r.job_type,
+                job_name: r.job_name,
+                begin_time: r.begin_time,
+                end_time: r.end_time,
+                progress: r.progress,
+                fail_reason: r.fail_reason,
+            })
+        })
+        .collect()
 }
