@@ -33,10 +33,7 @@ pub async fn content(
     .await?;
     row.map(|r| {
         Ok(BackupContent {
-            status: r
-                .status
-                .parse()
-                .map_err(|e| StoreError::corrupt("backups.status", e))?,
+            status: StoreError::parsed("backups.status", &r.status)?,
             schema_xml: r.schema_xml,
             vertices: r.vertices,
             edges: r.edges,

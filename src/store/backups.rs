@@ -31,10 +31,7 @@ impl TryFrom<BackupRow> for Backup {
 
     fn try_from(row: BackupRow) -> Result<Self, Self::Error> {
         Ok(Backup {
-            status: row
-                .status
-                .parse()
-                .map_err(|e| StoreError::corrupt("backups.status", e))?,
+            status: StoreError::parsed("backups.status", &row.status)?,
             graph_status: GraphStatus::from_code(row.graph_status)
                 .ok_or_else(|| StoreError::corrupt("backups.graph_status", row.graph_status))?,
             id: row.id,

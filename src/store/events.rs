@@ -79,10 +79,7 @@ pub async fn read_changes(
     rows.into_iter()
         .map(|r| {
             Ok(JobState {
-                status: r
-                    .status
-                    .parse()
-                    .map_err(|e| StoreError::corrupt("jobs.status", e))?,
+                status: StoreError::parsed("jobs.status", &r.status)?,
                 id: r.id,
                 graph_id: r.graph_id,
                 graph_name: r.graph_name,

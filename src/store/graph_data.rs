@@ -59,10 +59,7 @@ pub async fn backup_state(
         Ok(BackupState {
             id: r.id,
             graph_id: r.graph_id,
-            status: r
-                .status
-                .parse()
-                .map_err(|e| StoreError::corrupt("backups.status", e))?,
+            status: StoreError::parsed("backups.status", &r.status)?,
         })
     })
     .transpose()

@@ -210,15 +210,9 @@ async fn imported_files(
         .map(|r| {
             let file = ImportedFile {
                 job_id: r.job_id,
-                kind: r
-                    .kind
-                    .parse()
-                    .map_err(|e| StoreError::corrupt("job_files.kind", e))?,
+                kind: StoreError::parsed("job_files.kind", &r.kind)?,
                 path: r.path,
-                job_status: r
-                    .job_status
-                    .parse()
-                    .map_err(|e| StoreError::corrupt("jobs.status", e))?,
+                job_status: StoreError::parsed("jobs.status", &r.job_status)?,
             };
             Ok((r.graph_id, file))
         })

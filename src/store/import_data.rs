@@ -40,14 +40,8 @@ pub async fn files(conn: impl PgExecutor<'_>, job: Uuid) -> Result<Vec<ImportFil
     rows.into_iter()
         .map(|r| {
             Ok(ImportFile {
-                kind: r
-                    .kind
-                    .parse()
-                    .map_err(|e| StoreError::corrupt("job_files.kind", e))?,
-                status: r
-                    .status
-                    .parse()
-                    .map_err(|e| StoreError::corrupt("job_files.status", e))?,
+                kind: StoreError::parsed("job_files.kind", &r.kind)?,
+                status: StoreError::parsed("job_files.status", &r.status)?,
                 ordinal: r.ordinal,
                 path: r.path,
                 total_lines: r.total_lines,

@@ -29,10 +29,7 @@ pub(crate) struct JobRow {
 impl JobRow {
     /// The job, with its file results.
     pub(crate) fn into_job(self) -> Result<Job, StoreError> {
-        let status = self
-            .status
-            .parse()
-            .map_err(|e| StoreError::corrupt("jobs.status", e))?;
+        let status = StoreError::parsed("jobs.status", &self.status)?;
         let job = Job {
             id: JobId(self.id),
             project_id: self.project_id,

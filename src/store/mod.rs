@@ -90,6 +90,16 @@ impl StoreError {
         StoreError::Corrupt(format!("{what}: {err}"))
     }
 
+    /// The stored text of `column` parsed into its domain type; a value the domain does not
+    /// know is [`corrupt`](Self::corrupt).
+    pub fn parsed<T>(column: &str, raw: &str) -> Result<T, StoreError>
+    where
+        T: std::str::FromStr,
+        T::Err: std::fmt::Display,
+    {
+        raw.parse().map_err(|e| StoreError::corrupt(column, e))
+    }
+
     /// Whether a value of the request could not be stored (SQLSTATE class 22).
     pub fn is_invalid_value(&self) -> bool {
         match self {

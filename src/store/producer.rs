@@ -345,10 +345,7 @@ pub async fn retry_source(
     .await?;
     row.map(|r| {
         Ok(RetrySource {
-            status: r
-                .status
-                .parse()
-                .map_err(|e| StoreError::corrupt("jobs.status", e))?,
+            status: StoreError::parsed("jobs.status", &r.status)?,
             id: r.id,
             job_type: r.job_type,
             job_name: r.job_name,

@@ -345,7 +345,7 @@ pub async fn lock_job(
     .fetch_optional(conn)
     .await?;
     status
-        .map(|s| s.parse().map_err(|e| StoreError::corrupt("jobs.status", e)))
+        .map(|s| StoreError::parsed("jobs.status", &s))
         .transpose()
 }
 
