@@ -146,6 +146,7 @@ async fn check_plans(
     let mut conn = pool.acquire().await?;
     let mut checks = crate::store::plans::check_list_plans(&mut conn, project, deep_offset).await?;
     checks.extend(crate::store::plans::check_status_plans(&mut conn).await?);
+    checks.extend(crate::store::plans::check_claim_plans(&mut conn).await?);
     let bad: Vec<_> = checks.iter().filter(|c| c.problem.is_some()).collect();
     for check in &bad {
         println!(
@@ -161,9 +162,9 @@ async fn check_plans(
         checks.len()
     );
     println!(
-        "{} plans checked (16 filter shapes x 2 offsets x custom/generic, and the job-status \
-         statements): \
-         no sequential scan or sort of jobs",
+        "{} plans checked (16 filter shapes x 2 offsets x custom/generic, the job-status \
+         statement, the claim custom/generic): no sequential scan or sort of jobs, and the \
+         claim's batch off the queue's index",
         checks.len()
     );
     Ok(())

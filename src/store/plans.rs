@@ -1,7 +1,7 @@
-//! Plan checks for the job list: `EXPLAIN` of every statement shape the list API can
-//! produce, as a custom plan (the parameters' values known) and as the generic plan a
-//! prepared statement switches to after a few executions (the trap where a partial index
-//! on a status cannot serve `status = $1`).
+//! Plan checks for the job list, the job status and the claim: `EXPLAIN` of every
+//! statement shape the list API can produce, as a custom plan (the parameters' values
+//! known) and as the generic plan a prepared statement switches to after a few executions
+//! (the trap where a partial index on a status cannot serve `status = $1`).
 //!
 //! A shape fails when its plan reads `jobs`, `job_files` or the month, day and segment
 //! counts sequentially, or sorts jobs rows (the page must come off an index in list order,
@@ -152,6 +152,60 @@ pub async fn check_status_plans(conn: &mut PgConnection) -> Result<Vec<PlanCheck
         shape: "job status generic".to_owned(),
         problem: list_problem(&plan[0]["Plan"]),
     }])
+}
+
+/// The claim (`store::queue::claim`) of a batch of 16, as a custom plan and as the generic
+/// one: the rows it locks must come off `jobs_claimable` in order, stopping after the
+/// batch; it must never read every pending job (a bitmap or sequential scan of `jobs`) and
+/// sort them.
+pub async fn check_claim_plans(conn: &mut PgConnection) -> Result<Vec<PlanCheck>, StoreError> {
+    let statement = include_str!("sql/claim.sql");
+    let custom: Value =
+        sqlx::query_scalar(AssertSqlSafe(format!("EXPLAIN (FORMAT JSON) {statement}")))
+            .bind("plan-check")
+            .bind(vec!["GraphManagement", "Noop"])
+            .bind(16_i64)
+            .bind(30.0_f64)
+            .bind(None::<String>)
+            .fetch_one(&mut *conn)
+            .await?;
+    let generic = explain_generic(conn, statement, 5).await?;
+    Ok([("custom", custom), ("generic", generic)]
+        .into_iter()
+        .map(|(mode, plan)| PlanCheck {
+            shape: format!("claim {mode}"),
+            problem: claim_problem(&plan[0]["Plan"]),
+        })
+        .collect())
+}
+
+/// What is wrong with the claim's picker (the rows it locks): every pending job read by a
+/// bitmap or sequential scan, or not `jobs_claimable` in order. (The generic plan, which
+/// does not know the batch size, may join the batch to `jobs` by a scan on a small table.)
+fn claim_problem(plan: &Value) -> Option<String> {
+    let all = nodes(plan);
+    let picker: Vec<&Value> = all
+        .iter()
+        .filter(|n| n["Node Type"] == "LockRows")
+        .flat_map(|n| nodes(n))
+        .collect();
+    let whole = picker.iter().find(|n| {
+        reads(n, "jobs")
+            && matches!(
+                n["Node Type"].as_str(),
+                Some("Seq Scan" | "Bitmap Heap Scan")
+            )
+    });
+    if let Some(node) = whole {
+        return Some(format!(
+            "{} of jobs: reads every pending job instead of the batch off jobs_claimable",
+            node["Node Type"].as_str().unwrap_or_default()
+        ));
+    }
+    let ordered = picker
+        .iter()
+        .any(|n| n["Node Type"] == "Index Scan" && n["Index Name"] == "jobs_claimable");
+    (!ordered).then(|| "does not read jobs_claimable in its order".to_owned())
 }
 
 /// Every node of a plan, depth first.

@@ -42,29 +42,8 @@ pub async fn claim(
     limit: i64,
     lease: Duration,
 ) -> Result<Vec<ClaimedJob>, StoreError> {
-    let rows = sqlx::query!(
-        r#"WITH picked AS MATERIALIZED (
-               SELECT c.id
-               FROM unnest($2::text[]) AS t (job_type)
-               CROSS JOIN LATERAL (
-                   SELECT id, priority, run_after FROM jobs
-                   WHERE status = 'pending' AND job_type = t.job_type AND run_after <= now()
-                     AND ($5::text IS NULL OR project_id = $5)
-                     AND jsonb_typeof(payload) = 'object' AND payload <> '{}'::jsonb
-                   ORDER BY priority DESC, run_after, id
-                   LIMIT $3
-                   FOR UPDATE SKIP LOCKED) AS c
-               ORDER BY c.priority DESC, c.run_after, c.id
-               LIMIT $3)
-           UPDATE jobs j
-           SET status = 'running', attempt = j.attempt + 1, lease_token = gen_random_uuid(),
-               lease_expires_at = now() + make_interval(secs => $4), worker_id = $1,
-               started_at = coalesce(j.started_at, now())
-           FROM picked
-           WHERE j.id = picked.id
-           RETURNING j.id, j.project_id, j.job_type, j.job_name, j.graph_id, j.graph_name,
-                     j.payload, j.attempt, j.max_attempts, j.lease_token AS "lease_token!",
-                     j.lease_expires_at AS "lease_expires_at!", j.cancel_requested"#,
+    let rows = sqlx::query_file!(
+        "src/store/sql/claim.sql",
         worker_id,
         job_types,
         limit,

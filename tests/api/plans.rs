@@ -1,11 +1,12 @@
 //! Plans of the job list on seeded data: every statement shape (filters, shallow and deep
 //! offsets, custom and generic plans) reads an index in list order, never
-//! the whole jobs table; and the check does catch a bad plan.
+//! the whole jobs table; the claim reads its batch off the queue's index; and the checks
+//! do catch a bad plan.
 
 use chrono::NaiveDate;
 use jobcenter::cli::seed::{SeedArgs, run as seed};
 use jobcenter::domain::ProjectId;
-use jobcenter::store::plans::{PlanCheck, check_list_plans, check_status_plans};
+use jobcenter::store::plans::{PlanCheck, check_claim_plans, check_list_plans, check_status_plans};
 use sqlx::PgPool;
 
 use crate::helpers::fresh_database;
@@ -72,5 +73,43 @@ async fn every_list_statement_reads_an_index_in_list_order() {
     assert!(
         bad.iter().any(|shape| shape.starts_with("no filter")),
         "no plan flagged without jobs_by_project: {bad:?}"
+    );
+}
+
+/// The claim with 2,000 jobs waiting behind 20,000 that ran reads its batch off
+/// `jobs_claimable` in order; without the statistics of migration V15 the planner reads
+/// every pending job and sorts them, and the check says so.
+#[tokio::test]
+async fn the_claim_reads_its_batch_off_the_queue_index() {
+    let pool = PgPool::connect(&fresh_database().await).await.unwrap();
+    sqlx::raw_sql(
+        r#"INSERT INTO jobs (id, project_id, job_type, job_name, status, begin_time, end_time, payload)
+           SELECT gen_random_uuid(), 'queue', 'Noop', 'Noop', 'success', now(), now(), '{"batch": "a"}'
+           FROM generate_series(1, 20000);
+           INSERT INTO jobs (id, project_id, job_type, job_name, status, begin_time, payload)
+           SELECT gen_random_uuid(), 'queue', 'Noop', 'Noop', 'pending', now(), '{"batch": "b"}'
+           FROM generate_series(1, 2000);
+           ANALYZE jobs"#,
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    let claim = check_claim_plans(&mut conn).await.unwrap();
+    assert_eq!(claim.len(), 2);
+    assert!(claim.iter().all(|c| c.problem.is_none()), "{claim:#?}");
+
+    sqlx::raw_sql("DROP STATISTICS jobs_payload_kind; ANALYZE jobs")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    let claim = check_claim_plans(&mut conn).await.unwrap();
+    let custom = claim.iter().find(|c| c.shape == "claim custom").unwrap();
+    assert!(
+        custom
+            .problem
+            .as_deref()
+            .is_some_and(|p| p.contains("every pending job")),
+        "{claim:#?}"
     );
 }
