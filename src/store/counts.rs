@@ -22,7 +22,8 @@ pub async fn merge_totals(conn: impl PgExecutor<'_>) -> Result<(), StoreError> {
     sqlx::query!(
         r#"MERGE INTO job_counts_total c
            USING (SELECT d.project_id, g.key AS graph_key, s.key AS status_key, sum(d.n)::int8 AS n
-                  FROM job_count_deltas d
+                  FROM (SELECT project_id, graph_name, status, sum(n) AS n FROM job_count_deltas
+                        GROUP BY 1, 2, 3) AS d
                   CROSS JOIN LATERAL (VALUES (coalesce(d.graph_name, '')), ('*')) AS g (key)
                   CROSS JOIN LATERAL (VALUES (d.status), ('*')) AS s (key)
                   GROUP BY 1, 2, 3 HAVING sum(d.n) <> 0) AS x
@@ -42,11 +43,14 @@ pub async fn merge_months(conn: impl PgExecutor<'_>) -> Result<(), StoreError> {
     sqlx::query!(
         r#"MERGE INTO job_counts_month c
            USING (SELECT d.project_id, g.key AS graph_key, s.key AS status_key,
-                         date_trunc('month', d.begin_time AT TIME ZONE 'UTC')::date AS month,
+                         d.begin_time::date AS month,
                          CASE WHEN d.end_day = 'infinity' THEN d.end_day
                               ELSE date_trunc('month', d.end_day)::date END AS end_key,
                          sum(d.n)::int8 AS n
-                  FROM job_count_deltas d
+                  FROM (SELECT project_id, graph_name, status,
+                               date_trunc('month', begin_time AT TIME ZONE 'UTC') AS begin_time,
+                               end_day, sum(n) AS n
+                        FROM job_count_deltas GROUP BY 1, 2, 3, 4, 5) AS d
                   CROSS JOIN LATERAL (VALUES (coalesce(d.graph_name, '')), ('*')) AS g (key)
                   CROSS JOIN LATERAL (VALUES (d.status), ('*')) AS s (key)
                   GROUP BY 1, 2, 3, 4, 5 HAVING sum(d.n) <> 0) AS x
@@ -67,9 +71,10 @@ pub async fn merge_days(conn: impl PgExecutor<'_>) -> Result<(), StoreError> {
     sqlx::query!(
         r#"MERGE INTO job_counts_day c
            USING (SELECT d.project_id, g.key AS graph_key, s.key AS status_key,
-                         (d.begin_time AT TIME ZONE 'UTC')::date AS day, d.end_day AS end_key,
-                         sum(d.n)::int8 AS n
-                  FROM job_count_deltas d
+                         d.day, d.end_day AS end_key, sum(d.n)::int8 AS n
+                  FROM (SELECT project_id, graph_name, status,
+                               (begin_time AT TIME ZONE 'UTC')::date AS day, end_day, sum(n) AS n
+                        FROM job_count_deltas GROUP BY 1, 2, 3, 4, 5) AS d
                   CROSS JOIN LATERAL (VALUES (coalesce(d.graph_name, '')), ('*')) AS g (key)
                   CROSS JOIN LATERAL (VALUES (d.status), ('*')) AS s (key)
                   GROUP BY 1, 2, 3, 4, 5 HAVING sum(d.n) <> 0) AS x
@@ -88,14 +93,19 @@ pub async fn merge_days(conn: impl PgExecutor<'_>) -> Result<(), StoreError> {
 /// Adds the visible deltas to the segment counts.
 pub async fn merge_segments(conn: impl PgExecutor<'_>) -> Result<(), StoreError> {
     sqlx::query!(
-        r#"MERGE INTO job_counts_segment c
+        r#"WITH delta_segments AS MATERIALIZED (
+               SELECT u.project_id, u.begin_time,
+                      greatest(date_trunc('day', u.begin_time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
+                        (SELECT max(g.starts_at) FROM job_segments g
+                         WHERE g.project_id = u.project_id AND g.starts_at <= u.begin_time)) AS starts_at
+               FROM (SELECT DISTINCT project_id, begin_time FROM job_count_deltas) AS u)
+           MERGE INTO job_counts_segment c
            USING (SELECT d.project_id, g.key AS graph_key, s.key AS status_key,
                          d.starts_at, d.end_day AS end_key, sum(d.n)::int8 AS n
-                  FROM (SELECT project_id, graph_name, status, end_day, n,
-                               greatest(date_trunc('day', job_count_deltas.begin_time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
-                                 (SELECT max(g.starts_at) FROM job_segments g
-                                 WHERE g.project_id = job_count_deltas.project_id AND g.starts_at <= job_count_deltas.begin_time)) AS starts_at
-                        FROM job_count_deltas) AS d
+                  FROM (SELECT b.project_id, b.graph_name, b.status, b.end_day, b.n, t.starts_at
+                        FROM (SELECT project_id, graph_name, status, begin_time, end_day, sum(n) AS n
+                              FROM job_count_deltas GROUP BY 1, 2, 3, 4, 5) AS b
+                        JOIN delta_segments t USING (project_id, begin_time)) AS d
                   CROSS JOIN LATERAL (VALUES (coalesce(d.graph_name, '')), ('*')) AS g (key)
                   CROSS JOIN LATERAL (VALUES (d.status), ('*')) AS s (key)
                   GROUP BY 1, 2, 3, 4, 5 HAVING sum(d.n) <> 0) AS x
@@ -126,11 +136,12 @@ pub async fn dense_touched_segments(conn: impl PgExecutor<'_>) -> Result<Vec<Seg
         r#"SELECT c.project_id, c.starts_at FROM job_counts_segment c
            WHERE c.graph_key = '*' AND c.status_key = '*'
              AND (c.project_id, c.starts_at) IN (
-                 SELECT d.project_id, greatest(date_trunc('day', d.begin_time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
+                 SELECT u.project_id, greatest(date_trunc('day', u.begin_time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
                                         (SELECT max(g.starts_at) FROM job_segments g
-                                        WHERE g.project_id = d.project_id AND g.starts_at <= d.begin_time))
-                 FROM job_count_deltas d
-                 GROUP BY 1, 2 HAVING sum(d.n) > 0)
+                                        WHERE g.project_id = u.project_id AND g.starts_at <= u.begin_time))
+                 FROM (SELECT project_id, begin_time FROM job_count_deltas
+                       GROUP BY 1, 2 HAVING sum(n) > 0) AS u
+                 GROUP BY 1, 2)
            GROUP BY 1, 2
            HAVING sum(c.n) > $1::int8"#,
         SEGMENT_MAX,
@@ -218,13 +229,22 @@ pub async fn split_segment(
     .execute(&mut *conn)
     .await?;
     sqlx::query!(
-        r#"INSERT INTO job_counts_segment (project_id, graph_key, status_key, starts_at, end_key, n)
-           SELECT $1, g.key, s.key, j.starts_at, j.end_day, count(*)
-           FROM (SELECT graph_name, status, job_day(end_time) AS end_day,
-                        greatest(date_trunc('day', jobs.begin_time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
-                          (SELECT max(g.starts_at) FROM job_segments g
-                          WHERE g.project_id = jobs.project_id AND g.starts_at <= jobs.begin_time)) AS starts_at
-                 FROM jobs WHERE project_id = $1 AND begin_time >= $2 AND begin_time < $3) AS j
+        r#"WITH starts AS (
+               SELECT $2::timestamptz AS starts_at
+               UNION ALL
+               SELECT starts_at FROM job_segments
+               WHERE project_id = $1 AND starts_at > $2 AND starts_at < $3),
+           bounds AS (
+               SELECT starts_at, coalesce(lead(starts_at) OVER (ORDER BY starts_at), $3) AS ends_at
+               FROM starts)
+           INSERT INTO job_counts_segment (project_id, graph_key, status_key, starts_at, end_key, n)
+           SELECT $1, g.key, s.key, j.starts_at, j.end_day, sum(j.n)
+           FROM (SELECT b.starts_at, jobs.graph_name, jobs.status, job_day(jobs.end_time) AS end_day,
+                        count(*) AS n
+                 FROM bounds b
+                 JOIN jobs ON jobs.project_id = $1
+                          AND jobs.begin_time >= b.starts_at AND jobs.begin_time < b.ends_at
+                 GROUP BY 1, 2, 3, 4) AS j
            CROSS JOIN LATERAL (VALUES (coalesce(j.graph_name, '')), ('*')) AS g (key)
            CROSS JOIN LATERAL (VALUES (j.status), ('*')) AS s (key)
            GROUP BY 2, 3, 4, 5"#,
