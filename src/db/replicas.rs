@@ -158,6 +158,7 @@ impl ReplicaSet {
                 options.get_database().unwrap_or_default()
             );
             let state = Arc::new(ReplicaState::new(label));
+            let options = super::session_options(options);
             replicas.push(Replica { options, state });
         }
         Ok(ReplicaSet(Arc::new(replicas)))
