@@ -4,14 +4,14 @@
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::{ServiceError, begin};
+use super::{ServiceError, begin, runs};
 use crate::domain::producer::{Beat, Claim, Completion, NewProducerJob};
 use crate::domain::{ClaimedJob, Code, JobId, Origin, ProjectId};
 use crate::store::StoreError;
 use crate::store::completions::{Completer, Ended, Ending};
 use crate::store::enqueues::Enqueuer;
+use crate::store::jobs;
 use crate::store::producer::{self as store, Enqueue, Enqueued, Fence, Renewed};
-use crate::store::{jobs, queue};
 
 /// Records `batch` as pending jobs of `project`, all or none: one statement (through
 /// `enqueuer`, shared with the enqueues that arrive meanwhile), or one transaction when
@@ -53,7 +53,7 @@ pub async fn claim(
         "producer:{subject}:{}",
         claim.worker_id.as_deref().unwrap_or("-")
     );
-    let jobs = queue::claim(
+    let jobs = runs::claim(
         pool,
         Some(project.as_str()),
         &worker,

@@ -10,7 +10,7 @@ use std::time::Duration;
 use sqlx::{Acquire, PgConnection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
-use crate::domain::{GRAPH_MANAGEMENT, GraphJobPayload, JobStatus};
+use crate::domain::{ClaimedJob, GRAPH_MANAGEMENT, GraphJobPayload, JobStatus};
 use crate::store::completions::{Completer, Ending};
 use crate::store::queue::{self, FailedJob};
 use crate::store::{StoreError, backups, graph_data};
@@ -52,6 +52,28 @@ impl DerefMut for Fenced {
     fn deref_mut(&mut self) -> &mut PgConnection {
         &mut self.0
     }
+}
+
+/// Claims up to `limit` claimable jobs of `job_types` (of `project` when given) for
+/// `worker_id`, leased for `lease` ([`queue::claim`]).
+///
+/// The claim commits without waiting for the disk ([`crate::db::begin_unflushed`]): a
+/// claim lost in a crash of PostgreSQL is a lease that expired at once. The job is pending
+/// again and claimable, and every write the worker makes under the lost lease is fenced by
+/// its token and touches nothing; the job's end, which does wait for the disk, makes the
+/// claim before it durable too. The job's start thus costs no disk flush of its own.
+pub async fn claim(
+    pool: &PgPool,
+    project: Option<&str>,
+    worker_id: &str,
+    job_types: &[String],
+    limit: i64,
+    lease: Duration,
+) -> Result<Vec<ClaimedJob>, StoreError> {
+    let mut tx = crate::db::begin_unflushed(pool).await?;
+    let jobs = queue::claim(&mut *tx, project, worker_id, job_types, limit, lease).await?;
+    tx.commit().await?;
+    Ok(jobs)
 }
 
 /// Commits `fenced` (holding the operation's final effects) with the job's final `status`

@@ -1,4 +1,4 @@
-//! The durable worker pool: claims jobs from the queue ([`crate::store::queue`]) and runs
+//! The durable worker pool: claims jobs from the queue ([`crate::service::runs::claim`]) and runs
 //! them with an [`Engine`]; how a run ends is written by [`crate::service::runs`].
 //!
 //! - Wakes on `LISTEN jobcenter_jobs` (reconnecting after errors), on a poll interval as a
@@ -39,7 +39,6 @@ use crate::engine::{BuiltinEngine, Engine};
 use crate::metrics::Metrics;
 use crate::service::runs;
 use crate::store::completions::Completer;
-use crate::store::queue;
 
 /// How the pool runs.
 #[derive(Debug, Clone)]
@@ -254,7 +253,7 @@ async fn dispatch(shared: Arc<Shared>, _running: status::RunningGuard) {
         let free = shared.slots.available_permits();
         let mut again = false;
         if free > 0 {
-            match queue::claim(
+            match runs::claim(
                 &shared.pool,
                 None,
                 &shared.settings.worker_id,
