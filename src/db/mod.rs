@@ -221,9 +221,6 @@ pub fn pool(url: &str, settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
         .connect_lazy_with(options))
 }
 
-#[cfg(test)]
-mod tests;
-
 /// Begins a transaction whose commit does not wait for its WAL to reach the disk
 /// (`synchronous_commit = off` for this transaction only). Only for writes whose loss in a
 /// crash of PostgreSQL is harmless (see [`crate::service::runs::claim`]); a later
@@ -234,3 +231,6 @@ pub async fn begin_unflushed(
     pool.begin_with("BEGIN; SET LOCAL synchronous_commit = off")
         .await
 }
+
+#[cfg(test)]
+mod tests;

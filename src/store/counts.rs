@@ -43,12 +43,12 @@ pub async fn merge_months(conn: impl PgExecutor<'_>) -> Result<(), StoreError> {
     sqlx::query!(
         r#"MERGE INTO job_counts_month c
            USING (SELECT d.project_id, g.key AS graph_key, s.key AS status_key,
-                         d.begin_time::date AS month,
+                         d.month,
                          CASE WHEN d.end_day = 'infinity' THEN d.end_day
                               ELSE date_trunc('month', d.end_day)::date END AS end_key,
                          sum(d.n)::int8 AS n
                   FROM (SELECT project_id, graph_name, status,
-                               date_trunc('month', begin_time AT TIME ZONE 'UTC') AS begin_time,
+                               date_trunc('month', begin_time AT TIME ZONE 'UTC')::date AS month,
                                end_day, sum(n) AS n
                         FROM job_count_deltas GROUP BY 1, 2, 3, 4, 5) AS d
                   CROSS JOIN LATERAL (VALUES (coalesce(d.graph_name, '')), ('*')) AS g (key)
