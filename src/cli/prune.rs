@@ -55,6 +55,17 @@ pub async fn run(
         return Ok(());
     }
     let print = |b: &Batch| {
+        if let Some((month, took)) = b.month {
+            println!(
+                "deleted {:>6} {:<16} with the month of {} (dropped whole in {:.3} s), {} reject logs",
+                b.jobs,
+                b.status.as_str(),
+                month.format("%Y-%m"),
+                took.as_secs_f64(),
+                b.logs_deleted
+            );
+            return;
+        }
         println!(
             "deleted {:>6} {:<16} ended {} .. {}, {} reject logs",
             b.jobs,

@@ -200,12 +200,14 @@ pub fn latest_migration() -> i64 {
         .unwrap_or(0)
 }
 
-/// The session settings of every connection the service opens: no JIT compilation. The
-/// service's statements read and write a few rows each; a stale row estimate (the delta
-/// table churns between autovacuum's statistics) once made PostgreSQL spend 237 ms
-/// compiling a fold statement that then ran in 0.6 s (docs/scale.md).
+/// The session settings of every connection the service opens: no JIT compilation and no
+/// parallel workers. The service's statements read and write a few rows each; a stale row
+/// estimate (the delta table churns between autovacuum's statistics) once made PostgreSQL
+/// spend 237 ms compiling a fold statement that then ran in 0.6 s (docs/scale.md); and on
+/// the partitioned history a page of a narrow filter could be planned as a parallel sort of
+/// every month's matches, where the ordered read of the months' indexes stops at the page.
 pub fn session_options(options: PgConnectOptions) -> PgConnectOptions {
-    options.options([("jit", "off")])
+    options.options([("jit", "off"), ("max_parallel_workers_per_gather", "0")])
 }
 
 /// A pool that connects lazily and reconnects by itself after an outage; a request that

@@ -3,7 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use uuid::Uuid;
+use chrono::{DateTime, Utc};
+use uuid::{NoContext, Timestamp, Uuid};
 
 /// The `job_type` of graph operations.
 pub const GRAPH_MANAGEMENT: &str = "GraphManagement";
@@ -23,6 +24,15 @@ impl JobId {
     /// A new id, ordered by creation time.
     pub fn new() -> JobId {
         JobId(Uuid::now_v7())
+    }
+
+    /// A new id carrying `begin` as its time, for a job recorded as begun then (history
+    /// loaded or made up); the database holds a job's `begin_time` within a day of its
+    /// id's time (`jobs_begin_near_id`, migration V16).
+    pub fn begun_at(begin: DateTime<Utc>) -> JobId {
+        let millis = u64::try_from(begin.timestamp_millis()).unwrap_or(0);
+        let ts = Timestamp::from_unix(NoContext, millis / 1000, (millis % 1000) as u32 * 1_000_000);
+        JobId(Uuid::new_v7(ts))
     }
 
     /// Accepts the 32-hex form (and the dashed UUID form).
@@ -215,6 +225,17 @@ impl FromStr for FileStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_id_begun_at_a_time_carries_that_time() {
+        let begin = DateTime::parse_from_rfc3339("2024-02-29T23:59:58.123Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let id = JobId::begun_at(begin).0;
+        assert_eq!(id.get_version_num(), 7);
+        let (secs, nanos) = id.get_timestamp().unwrap().to_unix();
+        assert_eq!((secs, nanos), (begin.timestamp() as u64, 123_000_000));
+    }
 
     #[test]
     fn job_ids_print_as_32_hex_and_parse_back() {

@@ -199,15 +199,6 @@ pub fn accept(
     }
 }
 
-/// The refusal when the one-operation-per-graph index caught a race the row lock did not.
-pub fn busy(current: GraphStatus) -> Refusal {
-    Refusal(if current == GraphStatus::Stopped {
-        Code::GraphStopped
-    } else {
-        Code::GraphNotRunning
-    })
-}
-
 fn refusal_for(op: &Operation, current: GraphStatus, in_flight: Option<&str>) -> Refusal {
     use GraphStatus::*;
     if in_flight == Some("BackupGraph") {

@@ -32,6 +32,12 @@ pub async fn try_lock(conn: &mut PgConnection) -> Result<bool, StoreError> {
     counts::try_advisory_lock(conn, FOLD_LOCK).await
 }
 
+/// Takes the fold lock until the transaction on `conn` ends, waiting for a fold to finish
+/// (dropping a month of the history changes the counts outside a fold).
+pub async fn lock_for_transaction(conn: &mut PgConnection) -> Result<(), StoreError> {
+    counts::advisory_xact_lock(conn, FOLD_LOCK).await
+}
+
 /// Gives the fold lock back.
 pub async fn unlock(conn: &mut PgConnection) -> Result<(), StoreError> {
     counts::advisory_unlock(conn, FOLD_LOCK).await

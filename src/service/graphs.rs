@@ -110,12 +110,7 @@ pub async fn submit(
         backups::fail_running_backups(&mut *tx, graph.id).await?;
     }
     let job = graph_job(project, &graph, op.clone(), who);
-    jobs::insert_job(&mut *tx, &job)
-        .await
-        .map_err(|e| match e {
-            StoreError::Duplicate(Constraint::GraphBusy) => operation::busy(graph.status).into(),
-            other => ServiceError::from(other),
-        })?;
+    jobs::insert_job(&mut *tx, &job).await?;
     if let Some(old) = retry_of {
         producer::set_retry_of(&mut tx, job.id.0, old)
             .await

@@ -11,6 +11,7 @@ pub mod backups;
 pub mod counts;
 pub mod graphs;
 pub mod health;
+pub mod history;
 pub mod jobs;
 pub mod logs;
 pub mod producer;

@@ -96,7 +96,8 @@ pub async fn end_jobs(
            FROM (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[])
                      AS u (id, token, project, status, reason)
                  ORDER BY id) AS c
-           WHERE j.id = c.id AND j.lease_token = c.token AND j.status = 'running'
+           WHERE j.id = c.id AND j.begin_time BETWEEN job_begin_min(c.id) AND job_begin_max(c.id)
+             AND j.lease_token = c.token AND j.status = 'running'
              AND (c.project IS NULL OR j.project_id = c.project)
            RETURNING j.id, j.job_name,
                      extract(epoch FROM j.end_time - j.started_at)::float8 AS run_secs"#,

@@ -372,3 +372,11 @@ pub async fn advisory_unlock(conn: impl PgExecutor<'_>, key: i64) -> Result<(), 
         .await?;
     Ok(())
 }
+
+/// Takes the advisory lock `key` until the transaction ends, waiting for it.
+pub async fn advisory_xact_lock(conn: impl PgExecutor<'_>, key: i64) -> Result<(), StoreError> {
+    sqlx::query!("SELECT pg_advisory_xact_lock($1)", key)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

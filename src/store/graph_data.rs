@@ -117,7 +117,8 @@ pub async fn set_status_fenced(
         "UPDATE graphs SET status = $4, updated = now()
          WHERE id = $1 AND active_job_id = $2
            AND EXISTS (SELECT 1 FROM jobs
-                       WHERE id = $2 AND lease_token = $3 AND status = 'running')",
+                       WHERE id = $2 AND begin_time BETWEEN job_begin_min($2) AND job_begin_max($2)
+                         AND lease_token = $3 AND status = 'running')",
         graph_id,
         job_id,
         lease_token,

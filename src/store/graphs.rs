@@ -198,7 +198,7 @@ async fn imported_files(
 ) -> Result<Vec<(Uuid, ImportedFile)>, StoreError> {
     let rows = sqlx::query!(
         r#"SELECT j.graph_id AS "graph_id!", f.job_id, f.kind, f.path, j.status AS job_status
-           FROM jobs j JOIN job_files f ON f.job_id = j.id
+           FROM jobs j JOIN job_files f ON f.job_id = j.id AND f.begin_time = j.begin_time
            WHERE j.graph_id = ANY($1) AND j.job_name = 'ImportGraph'
              AND j.status IN ('success', 'partiallyFailed', 'failed')
            ORDER BY j.begin_time DESC, f.kind, f.ordinal"#,
@@ -222,7 +222,9 @@ async fn imported_files(
 /// The `job_name` of a job, if it exists.
 pub async fn job_name(conn: impl PgExecutor<'_>, job: Uuid) -> Result<Option<String>, StoreError> {
     Ok(
-        sqlx::query_scalar!("SELECT job_name FROM jobs WHERE id = $1", job)
+        sqlx::query_scalar!("SELECT job_name FROM jobs WHERE id = $1 AND begin_time BETWEEN job_begin_min($1) AND job_begin_max($1)",
+            job
+        )
             .fetch_optional(conn)
             .await?,
     )

@@ -32,7 +32,8 @@ pub struct RejectRow {
 pub async fn files(conn: impl PgExecutor<'_>, job: Uuid) -> Result<Vec<ImportFile>, StoreError> {
     let rows = sqlx::query!(
         "SELECT kind, ordinal, path, status, total_lines, failed_lines, successful_lines
-         FROM job_files WHERE job_id = $1 ORDER BY kind, ordinal",
+         FROM job_files WHERE job_id = $1 AND begin_time BETWEEN job_begin_min($1) AND job_begin_max($1)
+         ORDER BY kind, ordinal",
         job
     )
     .fetch_all(conn)
@@ -63,7 +64,9 @@ pub async fn add_files(
         let n = ordinal.entry(*kind).or_default();
         *n += 1;
         sqlx::query!(
-            "INSERT INTO job_files (job_id, kind, ordinal, path, status) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO job_files (job_id, begin_time, kind, ordinal, path, status)
+             SELECT $1, j.begin_time, $2, $3, $4, $5 FROM jobs j
+             WHERE j.id = $1 AND j.begin_time BETWEEN job_begin_min($1) AND job_begin_max($1)",
             job,
             kind.as_str(),
             *n,
@@ -87,7 +90,7 @@ pub async fn update_file(
     sqlx::query!(
         "UPDATE job_files SET status = $4, total_lines = $5, failed_lines = $6, successful_lines = $7,
                               cause = $8, log = $9
-         WHERE job_id = $1 AND kind = $2 AND ordinal = $3",
+         WHERE job_id = $1 AND kind = $2 AND ordinal = $3 AND begin_time BETWEEN job_begin_min($1) AND job_begin_max($1)",
         job,
         file.kind.as_str(),
         file.ordinal,
@@ -117,8 +120,10 @@ pub async fn add_rejects(
     let kinds: Vec<&str> = rows.iter().map(|r| r.reason_kind).collect();
     let reasons: Vec<&str> = rows.iter().map(|r| r.reason.as_str()).collect();
     sqlx::query!(
-        "INSERT INTO import_rejects (job_id, kind, ordinal, line, reason_kind, reason)
-         SELECT $1, $2, $3, * FROM unnest($4::int8[], $5::text[], $6::text[])",
+        "INSERT INTO import_rejects (job_id, begin_time, kind, ordinal, line, reason_kind, reason)
+         SELECT $1, f.begin_time, $2, $3, r.* FROM job_files f,
+                unnest($4::int8[], $5::text[], $6::text[]) AS r
+         WHERE f.job_id = $1 AND f.kind = $2 AND f.ordinal = $3 AND f.begin_time BETWEEN job_begin_min($1) AND job_begin_max($1)",
         job,
         file.kind.as_str(),
         file.ordinal,
@@ -141,7 +146,8 @@ pub async fn rejects_after(
 ) -> Result<Vec<(i64, String)>, StoreError> {
     let rows = sqlx::query!(
         "SELECT line, reason FROM import_rejects
-         WHERE job_id = $1 AND kind = $2 AND ordinal = $3 AND line > $4 ORDER BY line LIMIT $5",
+         WHERE job_id = $1 AND kind = $2 AND ordinal = $3 AND line > $4 AND begin_time BETWEEN job_begin_min($1) AND job_begin_max($1)
+         ORDER BY line LIMIT $5",
         job,
         file.kind.as_str(),
         file.ordinal,
@@ -162,7 +168,8 @@ pub async fn reject_summary(
     let rows = sqlx::query!(
         r#"SELECT DISTINCT ON (reason_kind) reason_kind, line, reason,
                   count(*) OVER (PARTITION BY reason_kind) AS "n!"
-           FROM import_rejects WHERE job_id = $1 AND kind = $2 AND ordinal = $3
+           FROM import_rejects
+           WHERE job_id = $1 AND kind = $2 AND ordinal = $3 AND begin_time BETWEEN job_begin_min($1) AND job_begin_max($1)
            ORDER BY reason_kind, line"#,
         job,
         file.kind.as_str(),

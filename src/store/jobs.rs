@@ -80,14 +80,19 @@ pub async fn replace_files(
     job: JobId,
     files: &[JobFile],
 ) -> Result<(), StoreError> {
-    sqlx::query!("DELETE FROM job_files WHERE job_id = $1", job.0)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query!(
+        "DELETE FROM job_files
+         WHERE job_id = $1 AND begin_time BETWEEN job_begin_min($1) AND job_begin_max($1)",
+        job.0
+    )
+    .execute(&mut *conn)
+    .await?;
     insert_files(&mut *conn, &[(job, files)]).await
 }
 
 /// Records the file results of new jobs, every file of every job in one statement
-/// (ordinals per kind in the order given).
+/// (ordinals per kind in the order given; each row takes its job's `begin_time`, which
+/// places it in its job's month).
 pub async fn insert_files(
     conn: impl PgExecutor<'_>,
     jobs: &[(JobId, &[JobFile])],
@@ -105,10 +110,16 @@ pub async fn insert_files(
         }
     }
     sqlx::query!(
-        "INSERT INTO job_files (job_id, kind, ordinal, path, log, status, cause,
+        "INSERT INTO job_files (job_id, begin_time, kind, ordinal, path, log, status, cause,
                                 total_lines, failed_lines, successful_lines)
-         SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[],
-                              $6::text[], $7::text[], $8::int8[], $9::int8[], $10::int8[])",
+         SELECT f.job_id, j.begin_time, f.kind, f.ordinal, f.path, f.log, f.status, f.cause,
+                f.total_lines, f.failed_lines, f.successful_lines
+         FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[],
+                     $6::text[], $7::text[], $8::int8[], $9::int8[], $10::int8[])
+              AS f (job_id, kind, ordinal, path, log, status, cause,
+                    total_lines, failed_lines, successful_lines)
+         JOIN jobs j ON j.id = f.job_id
+                    AND j.begin_time BETWEEN job_begin_min(f.job_id) AND job_begin_max(f.job_id)",
         &rows.job_ids,
         &rows.kinds as &[&str],
         &rows.ordinals,
@@ -186,8 +197,10 @@ pub async fn find_file_log(
 ) -> Result<Option<Option<String>>, StoreError> {
     let found = sqlx::query_scalar!(
         "SELECT f.log FROM jobs j
-         LEFT JOIN job_files f ON f.job_id = j.id AND f.kind = $3 AND f.ordinal = $4
-         WHERE j.id = $1 AND j.project_id = $2",
+         LEFT JOIN job_files f ON f.job_id = j.id AND f.begin_time = j.begin_time
+                              AND f.kind = $3 AND f.ordinal = $4
+         WHERE j.id = $1 AND j.project_id = $2
+           AND j.begin_time BETWEEN job_begin_min($1) AND job_begin_max($1)",
         id,
         project,
         kind.as_str(),

@@ -81,7 +81,7 @@ struct Request<'a> {
 /// The job columns the page selects, in `JobRow`'s order, and their file results.
 const PAGE: &str = "SELECT j.*, ARRAY(SELECT ROW(f.kind, f.path, f.log, f.status, f.cause, \
      f.total_lines, f.failed_lines, f.successful_lines)::job_file_result \
-     FROM job_files f WHERE f.job_id = j.id \
+     FROM job_files f WHERE f.job_id = j.id AND f.begin_time = j.begin_time \
      AND (j.job_name = 'ImportGraph' OR j.job_type <> 'GraphManagement') \
      ORDER BY f.kind, f.ordinal) AS files FROM ";
 const COLUMNS: &str = "SELECT * FROM (SELECT id, project_id, graph_id, graph_name, job_type, \

@@ -23,6 +23,7 @@ pub mod import_data;
 pub mod jobs;
 pub mod list;
 mod list_statement;
+pub mod months;
 pub mod pgbench;
 pub mod plans;
 pub mod producer;
@@ -40,9 +41,7 @@ pub use list::JobPage;
 pub enum Constraint {
     /// `graphs_live_name`: a live graph of the project has that name.
     GraphNameTaken,
-    /// `jobs_one_in_flight_per_graph`: the graph has an operation in flight.
-    GraphBusy,
-    /// `jobs_one_retry`: the job was retried already.
+    /// `jobs_one_retry` (the key of `job_retries`): the job was retried already.
     AlreadyRetried,
     /// Any other (its name).
     Other(String),
@@ -53,7 +52,6 @@ impl Constraint {
     pub fn of(name: &str) -> Constraint {
         match name {
             "graphs_live_name" => Constraint::GraphNameTaken,
-            "jobs_one_in_flight_per_graph" => Constraint::GraphBusy,
             "jobs_one_retry" => Constraint::AlreadyRetried,
             other => Constraint::Other(other.to_owned()),
         }

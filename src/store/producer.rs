@@ -116,8 +116,10 @@ async fn insert_jobs(
     rows: &[(&Enqueue, &NewProducerJob)],
     ids: &[Uuid],
 ) -> Result<HashSet<Uuid>, StoreError> {
-    // Rows are inserted in key order, so concurrent statements sharing keys take the keys'
-    // index entries in one order and wait for each other instead of deadlocking.
+    // Keys are inserted in key order, so concurrent statements sharing keys take the keys'
+    // index entries in one order and wait for each other instead of deadlocking. A key is
+    // its own row (`job_idempotency_keys`: a partitioned `jobs` cannot hold a unique key
+    // without `begin_time`); its job is inserted only when the key was free.
     let projects: Vec<&str> = rows.iter().map(|(r, _)| r.project.as_str()).collect();
     let creators: Vec<&str> = rows
         .iter()
@@ -142,21 +144,28 @@ async fn insert_jobs(
         .map(|(_, j)| j.idempotency_key.as_deref())
         .collect();
     Ok(sqlx::query_scalar!(
-        r#"INSERT INTO jobs (id, project_id, graph_id, graph_name, job_type, job_name, status,
+        r#"WITH i AS MATERIALIZED (
+               SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
+                                    $6::jsonb[], $7::timestamptz[], $8::int[], $9::int[],
+                                    $10::text[], $11::text[], $12::text[])
+                   AS i (id, project_id, graph_name, job_type, job_name, payload, run_after,
+                         max_attempts, priority, idempotency_key, created_by, request_id)),
+           keyed AS (
+               INSERT INTO job_idempotency_keys (project_id, idempotency_key, job_id, begin_time)
+               SELECT i.project_id, i.idempotency_key, i.id, now() FROM i
+               WHERE i.idempotency_key IS NOT NULL
+               ORDER BY i.project_id, i.idempotency_key
+               ON CONFLICT DO NOTHING
+               RETURNING job_id)
+           INSERT INTO jobs (id, project_id, graph_id, graph_name, job_type, job_name, status,
                              begin_time, progress, created_by, request_id, payload, run_after,
                              max_attempts, priority, idempotency_key)
            SELECT i.id, i.project_id, g.id, i.graph_name, i.job_type, i.job_name, 'pending',
                   now(), 0, i.created_by, i.request_id, i.payload, coalesce(i.run_after, now()),
                   i.max_attempts, i.priority, i.idempotency_key
-           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[],
-                       $7::timestamptz[], $8::int[], $9::int[], $10::text[], $11::text[],
-                       $12::text[])
-                AS i (id, project_id, graph_name, job_type, job_name, payload, run_after,
-                      max_attempts, priority, idempotency_key, created_by, request_id)
+           FROM i
            LEFT JOIN graphs g ON g.project_id = i.project_id AND g.name = i.graph_name AND g.live
-           ORDER BY i.project_id, i.idempotency_key NULLS LAST
-           ON CONFLICT (project_id, idempotency_key) WHERE idempotency_key IS NOT NULL
-              DO NOTHING
+           WHERE i.idempotency_key IS NULL OR i.id IN (SELECT job_id FROM keyed)
            RETURNING id"#,
         ids,
         &projects as &[&str],
@@ -187,9 +196,10 @@ async fn holders_of(
     }
     let (projects, keys): (Vec<String>, Vec<String>) = taken.iter().cloned().unzip();
     let rows = sqlx::query!(
-        r#"SELECT j.id, j.project_id, j.idempotency_key AS "key!" FROM jobs j
+        r#"SELECT k.job_id AS id, k.project_id, k.idempotency_key AS key
+           FROM job_idempotency_keys k
            JOIN unnest($1::text[], $2::text[]) AS t (project_id, key)
-             ON j.project_id = t.project_id AND j.idempotency_key = t.key"#,
+             ON k.project_id = t.project_id AND k.idempotency_key = t.key"#,
         &projects,
         &keys,
     )
@@ -220,7 +230,7 @@ pub async fn fence(
     lease_token: Uuid,
 ) -> Result<Fence, StoreError> {
     let row = sqlx::query!(
-        "SELECT status, lease_token FROM jobs WHERE id = $1 AND project_id = $2
+        "SELECT status, lease_token FROM jobs WHERE id = $1 AND project_id = $2 AND begin_time BETWEEN job_begin_min($1) AND job_begin_max($1)
          FOR NO KEY UPDATE",
         id,
         project,
@@ -256,7 +266,7 @@ pub async fn renew(
         r#"UPDATE jobs
            SET lease_expires_at = now() + make_interval(secs => $4),
                progress = greatest(progress, coalesce($5::real, progress))
-           WHERE id = $1 AND project_id = $2 AND lease_token = $3 AND status = 'running'
+           WHERE id = $1 AND project_id = $2 AND begin_time BETWEEN job_begin_min($1) AND job_begin_max($1) AND lease_token = $3 AND status = 'running'
            RETURNING cancel_requested, lease_expires_at AS "lease_expires_at!""#,
         id,
         project,
@@ -286,7 +296,7 @@ pub async fn complete(
            SET status = $4, end_time = greatest(now(), begin_time),
                progress = CASE WHEN $4 = 'success' THEN 100 ELSE progress END,
                fail_reason = $5, lease_token = NULL, lease_expires_at = NULL
-           WHERE id = $1 AND project_id = $2 AND lease_token = $3 AND status = 'running'
+           WHERE id = $1 AND project_id = $2 AND begin_time BETWEEN job_begin_min($1) AND job_begin_max($1) AND lease_token = $3 AND status = 'running'
            RETURNING job_name, extract(epoch FROM end_time - started_at)::float8 AS run_secs"#,
         id,
         project,
@@ -306,7 +316,7 @@ pub async fn exists(
     id: Uuid,
 ) -> Result<bool, StoreError> {
     Ok(sqlx::query_scalar!(
-        r#"SELECT EXISTS (SELECT 1 FROM jobs WHERE id = $1 AND project_id = $2) AS "exists!""#,
+        r#"SELECT EXISTS (SELECT 1 FROM jobs WHERE id = $1 AND project_id = $2 AND begin_time BETWEEN job_begin_min($1) AND job_begin_max($1)) AS "exists!""#,
         id,
         project,
     )
@@ -337,7 +347,7 @@ pub async fn retry_source(
     let row = sqlx::query!(
         "SELECT id, status, job_type, job_name, graph_id, graph_name, payload, max_attempts,
                 priority
-         FROM jobs WHERE id = $1 AND project_id = $2",
+         FROM jobs WHERE id = $1 AND project_id = $2 AND begin_time BETWEEN job_begin_min($1) AND job_begin_max($1)",
         id,
         project,
     )
@@ -369,7 +379,11 @@ pub async fn insert_retry(
 ) -> Result<Uuid, StoreError> {
     let id = Uuid::now_v7();
     sqlx::query!(
-        "INSERT INTO jobs (id, project_id, graph_id, graph_name, job_type, job_name, status,
+        "WITH retried AS (
+             INSERT INTO job_retries (retry_of, retried_begin, job_id)
+             SELECT o.id, o.begin_time, $1 FROM jobs o
+             WHERE o.id = $11 AND o.begin_time BETWEEN job_begin_min($11) AND job_begin_max($11))
+         INSERT INTO jobs (id, project_id, graph_id, graph_name, job_type, job_name, status,
                            begin_time, progress, created_by, request_id, payload, max_attempts,
                            priority, retry_of)
          VALUES ($1, $2,
@@ -399,8 +413,17 @@ pub async fn set_retry_of(
     id: Uuid,
     retry_of: Uuid,
 ) -> Result<(), StoreError> {
-    sqlx::query!("UPDATE jobs SET retry_of = $2 WHERE id = $1", id, retry_of)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query!(
+        "WITH retried AS (
+             INSERT INTO job_retries (retry_of, retried_begin, job_id)
+             SELECT o.id, o.begin_time, $1 FROM jobs o
+             WHERE o.id = $2 AND o.begin_time BETWEEN job_begin_min($2) AND job_begin_max($2))
+         UPDATE jobs SET retry_of = $2
+         WHERE id = $1 AND begin_time BETWEEN job_begin_min($1) AND job_begin_max($1)",
+        id,
+        retry_of
+    )
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }

@@ -86,7 +86,7 @@ pub async fn heartbeat(
         "UPDATE jobs
          SET lease_expires_at = now() + make_interval(secs => $3),
              progress = greatest(progress, coalesce($4::real, progress))
-         WHERE id = $1 AND lease_token = $2 AND status = 'running'
+         WHERE id = $1 AND begin_time BETWEEN job_begin_min($1) AND job_begin_max($1) AND lease_token = $2 AND status = 'running'
          RETURNING cancel_requested",
         id,
         lease_token,
@@ -113,7 +113,7 @@ pub async fn finish(
          SET status = $3, end_time = greatest(now(), begin_time),
              progress = CASE WHEN $3 = 'success' THEN 100 ELSE progress END,
              fail_reason = $4, lease_token = NULL, lease_expires_at = NULL
-         WHERE id = $1 AND lease_token = $2 AND status = 'running'",
+         WHERE id = $1 AND begin_time BETWEEN job_begin_min($1) AND job_begin_max($1) AND lease_token = $2 AND status = 'running'",
         id,
         lease_token,
         status.as_str(),
@@ -135,7 +135,7 @@ pub async fn lock_leased(
     lock_graph_of(&mut *conn, id).await?;
     let held = sqlx::query_scalar!(
         "SELECT 1 AS \"one!\" FROM jobs
-         WHERE id = $1 AND lease_token = $2 AND status = 'running'
+         WHERE id = $1 AND begin_time BETWEEN job_begin_min($1) AND job_begin_max($1) AND lease_token = $2 AND status = 'running'
          FOR NO KEY UPDATE",
         id,
         lease_token,
@@ -149,7 +149,7 @@ pub async fn lock_leased(
 pub async fn lock_graph_of(conn: &mut PgConnection, job_id: Uuid) -> Result<(), StoreError> {
     sqlx::query_scalar!(
         "SELECT g.id FROM graphs g
-         WHERE g.id = (SELECT graph_id FROM jobs WHERE id = $1)
+         WHERE g.id = (SELECT graph_id FROM jobs WHERE id = $1 AND begin_time BETWEEN job_begin_min($1) AND job_begin_max($1))
          FOR NO KEY UPDATE OF g",
         job_id,
     )
@@ -169,7 +169,7 @@ pub async fn release(
         "UPDATE jobs
          SET status = 'pending', attempt = greatest(attempt - 1, 0), run_after = now(),
              lease_token = NULL, lease_expires_at = NULL, worker_id = NULL
-         WHERE id = $1 AND lease_token = $2 AND status = 'running'
+         WHERE id = $1 AND begin_time BETWEEN job_begin_min($1) AND job_begin_max($1) AND lease_token = $2 AND status = 'running'
          RETURNING job_type",
         id,
         lease_token,
@@ -190,7 +190,7 @@ pub async fn requeue(
         "UPDATE jobs
          SET status = 'pending', run_after = now() + make_interval(secs => $3),
              lease_token = NULL, lease_expires_at = NULL, worker_id = NULL
-         WHERE id = $1 AND lease_token = $2 AND status = 'running' AND attempt < max_attempts",
+         WHERE id = $1 AND begin_time BETWEEN job_begin_min($1) AND job_begin_max($1) AND lease_token = $2 AND status = 'running' AND attempt < max_attempts",
         id,
         lease_token,
         secs(delay),
@@ -203,7 +203,9 @@ pub async fn requeue(
 /// The attempts a job has made.
 pub async fn attempts(conn: impl PgExecutor<'_>, id: Uuid) -> Result<i32, StoreError> {
     Ok(
-        sqlx::query_scalar!("SELECT attempt FROM jobs WHERE id = $1", id)
+        sqlx::query_scalar!("SELECT attempt FROM jobs WHERE id = $1 AND begin_time BETWEEN job_begin_min($1) AND job_begin_max($1)",
+            id
+        )
             .fetch_one(conn)
             .await?,
     )
@@ -229,7 +231,7 @@ pub async fn fail(
         "UPDATE jobs
          SET status = 'failed', end_time = greatest(now(), begin_time), fail_reason = $3,
              lease_token = NULL, lease_expires_at = NULL
-         WHERE id = $1 AND lease_token = $2 AND status = 'running'
+         WHERE id = $1 AND begin_time BETWEEN job_begin_min($1) AND job_begin_max($1) AND lease_token = $2 AND status = 'running'
          RETURNING job_type, graph_id, payload",
         id,
         lease_token,
@@ -274,7 +276,7 @@ pub async fn requeue_expired(
         "UPDATE jobs
          SET status = 'pending', run_after = now(),
              lease_token = NULL, lease_expires_at = NULL, worker_id = NULL
-         WHERE id = $1 AND lease_token = $2 AND status = 'running'
+         WHERE id = $1 AND begin_time BETWEEN job_begin_min($1) AND job_begin_max($1) AND lease_token = $2 AND status = 'running'
            AND lease_expires_at < now() AND attempt < max_attempts
          RETURNING job_type",
         id,
@@ -292,7 +294,7 @@ pub async fn lock_expired(
 ) -> Result<bool, StoreError> {
     Ok(sqlx::query_scalar!(
         "SELECT 1 AS \"one!\" FROM jobs
-         WHERE id = $1 AND lease_token = $2 AND status = 'running' AND lease_expires_at < now()
+         WHERE id = $1 AND begin_time BETWEEN job_begin_min($1) AND job_begin_max($1) AND lease_token = $2 AND status = 'running' AND lease_expires_at < now()
          FOR NO KEY UPDATE",
         id,
         lease_token,
@@ -317,7 +319,8 @@ pub async fn lock_job(
     id: Uuid,
 ) -> Result<Option<JobStatus>, StoreError> {
     let status = sqlx::query_scalar!(
-        "SELECT status FROM jobs WHERE id = $1 AND project_id = $2 FOR NO KEY UPDATE",
+        "SELECT status FROM jobs WHERE id = $1 AND project_id = $2 AND begin_time BETWEEN job_begin_min($1) AND job_begin_max($1)
+         FOR NO KEY UPDATE",
         id,
         project,
     )
@@ -335,7 +338,7 @@ pub async fn cancel_pending(conn: impl PgExecutor<'_>, id: Uuid) -> Result<Faile
         "UPDATE jobs
          SET status = 'failed', end_time = greatest(now(), begin_time),
              fail_reason = 'cancelled', cancel_requested = true
-         WHERE id = $1 AND status = 'pending'
+         WHERE id = $1 AND begin_time BETWEEN job_begin_min($1) AND job_begin_max($1) AND status = 'pending'
          RETURNING job_type, graph_id, payload",
         id,
     )
@@ -346,7 +349,8 @@ pub async fn cancel_pending(conn: impl PgExecutor<'_>, id: Uuid) -> Result<Faile
 /// Asks the worker of a running job to stop (it learns it on its next heartbeat).
 pub async fn request_cancel(conn: impl PgExecutor<'_>, id: Uuid) -> Result<(), StoreError> {
     sqlx::query!(
-        "UPDATE jobs SET cancel_requested = true WHERE id = $1 AND status = 'running'",
+        "UPDATE jobs SET cancel_requested = true WHERE id = $1 AND begin_time BETWEEN job_begin_min($1) AND job_begin_max($1)
+           AND status = 'running'",
         id,
     )
     .execute(conn)

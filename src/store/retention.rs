@@ -1,4 +1,5 @@
-//! Retention: deleting finished jobs whose `end_time` is older than a cutoff.
+//! Retention: deleting finished jobs whose `end_time` is older than a cutoff, row by row
+//! (the months that may go as a whole are dropped first: `store::months`).
 //!
 //! Policy:
 //! - only final jobs (`success`, `partiallyFailed`, `failed`; exactly those with an
@@ -7,7 +8,8 @@
 //! - a batch is one `DELETE ... WHERE id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)`
 //!   statement (its own transaction), so concurrent pruners and writers never wait on each
 //!   other, and the statement trigger of `jobs` keeps `job_day_counts` exact;
-//!   `job_files` and `import_rejects` go with their job (`ON DELETE CASCADE`);
+//!   `job_files`, `import_rejects`, the job's idempotency key and the retry key of the job
+//!   go with their job, in the same statement;
 //! - kept although old: a job still named by a graph's `active_job_id` (an operation in
 //!   flight points at it), and a retry whose original job (`retry_of`) still exists (the
 //!   retry's row is what makes a second retry of the original a 409). Backups keep their
@@ -47,7 +49,8 @@ pub async fn candidates(
            FROM jobs j
            WHERE j.status = $1 AND j.end_time IS NOT NULL AND j.end_time < $2
              AND NOT EXISTS (SELECT 1 FROM graphs g WHERE g.active_job_id = j.id)
-             AND NOT EXISTS (SELECT 1 FROM jobs o WHERE o.id = j.retry_of)"#,
+             AND NOT EXISTS (SELECT 1 FROM jobs o WHERE o.id = j.retry_of
+                         AND o.begin_time BETWEEN job_begin_min(j.retry_of) AND job_begin_max(j.retry_of))"#,
         status.as_str(),
         ended_before,
     )
@@ -61,8 +64,8 @@ pub async fn candidates(
 }
 
 /// Deletes up to `limit` jobs of `status` that ended before `ended_before`, oldest first,
-/// in one statement; answers them with their log paths (read in the same snapshot, before
-/// the cascade removes the file rows). Fewer than `limit` means none are left.
+/// in one statement with their file rows, rejects and keys; answers them with their log
+/// paths (from the file rows it deleted). Fewer than `limit` means none are left.
 pub async fn delete_batch(
     conn: impl PgExecutor<'_>,
     status: JobStatus,
@@ -72,17 +75,30 @@ pub async fn delete_batch(
     Ok(sqlx::query_as!(
         PrunedJob,
         r#"WITH gone AS (
-               DELETE FROM jobs WHERE id IN (
-                   SELECT j.id FROM jobs j
+               DELETE FROM jobs WHERE (id, begin_time) IN (
+                   SELECT j.id, j.begin_time FROM jobs j
                    WHERE j.status = $1 AND j.end_time IS NOT NULL AND j.end_time < $2
                      AND NOT EXISTS (SELECT 1 FROM graphs g WHERE g.active_job_id = j.id)
-                     AND NOT EXISTS (SELECT 1 FROM jobs o WHERE o.id = j.retry_of)
+                     AND NOT EXISTS (SELECT 1 FROM jobs o WHERE o.id = j.retry_of
+                         AND o.begin_time BETWEEN job_begin_min(j.retry_of) AND job_begin_max(j.retry_of))
                    ORDER BY j.end_time
                    LIMIT $3
                    FOR UPDATE SKIP LOCKED)
-               RETURNING id, end_time)
+               RETURNING id, begin_time, end_time, project_id, idempotency_key),
+           files AS (
+               DELETE FROM job_files f USING gone g
+               WHERE f.job_id = g.id AND f.begin_time = g.begin_time
+               RETURNING f.job_id, f.kind, f.ordinal, f.log),
+           rejects AS (
+               DELETE FROM import_rejects r USING gone g
+               WHERE r.job_id = g.id AND r.begin_time = g.begin_time),
+           keys AS (
+               DELETE FROM job_idempotency_keys k USING gone g
+               WHERE k.project_id = g.project_id AND k.idempotency_key = g.idempotency_key
+                 AND k.job_id = g.id),
+           retries AS (DELETE FROM job_retries r USING gone g WHERE r.retry_of = g.id)
            SELECT g.id AS "id!", g.end_time AS "end_time!",
-                  ARRAY(SELECT f.log FROM job_files f
+                  ARRAY(SELECT f.log FROM files f
                         WHERE f.job_id = g.id AND f.log IS NOT NULL
                         ORDER BY f.kind, f.ordinal) AS "logs!"
            FROM gone g"#,

@@ -1,8 +1,11 @@
 //! Bulk loading for `jobcenter seed`: COPY in batches, in text format.
 
-use sqlx::PgConnection;
+use std::collections::HashMap;
 
-use super::StoreError;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::{StoreError, months};
 use crate::domain::JobId;
 use crate::domain::{JobFile, NewJob};
 
@@ -34,12 +37,21 @@ fn push_row(buf: &mut String, fields: &[Option<&str>]) {
     buf.push('\n');
 }
 
-/// Loads jobs and their file results with two COPY statements (one transaction).
+/// Loads jobs and their file results with two COPY statements (one transaction), after
+/// making the months of the history they begin in.
 pub async fn copy_jobs(
     conn: &mut PgConnection,
     jobs: &[NewJob],
     files: &[(JobId, Vec<JobFile>)],
 ) -> Result<(), StoreError> {
+    let begins = jobs.iter().map(|j| j.begin_time.date_naive());
+    if let (Some(first), Some(last)) = (begins.clone().min(), begins.max()) {
+        months::add_months(&mut *conn, first, last).await?;
+    }
+    let begin_of: HashMap<Uuid, String> = jobs
+        .iter()
+        .map(|j| (j.id.0, j.begin_time.to_rfc3339()))
+        .collect();
     let mut buf = String::with_capacity(jobs.len() * 200);
     for job in jobs {
         let id = job.id.0.to_string();
@@ -84,6 +96,7 @@ pub async fn copy_jobs(
     buf.clear();
     for (job, job_files) in files {
         let id = job.0.to_string();
+        let begin = begin_of.get(&job.0).map(String::as_str);
         let mut ordinals = [0u32; 3];
         for file in job_files {
             let slot = &mut ordinals[file.kind as usize];
@@ -98,6 +111,7 @@ pub async fn copy_jobs(
                 &mut buf,
                 &[
                     Some(&id),
+                    begin,
                     Some(file.kind.as_str()),
                     Some(&numbers[0]),
                     Some(&file.path),
@@ -114,7 +128,7 @@ pub async fn copy_jobs(
     if !buf.is_empty() {
         let mut copy = conn
             .copy_in_raw(
-                "COPY job_files (job_id, kind, ordinal, path, log, status, cause, \
+                "COPY job_files (job_id, begin_time, kind, ordinal, path, log, status, cause, \
                  total_lines, failed_lines, successful_lines) FROM STDIN",
             )
             .await?;

@@ -1,19 +1,23 @@
 //! The count folder: a background task of every `serve` and `worker` process that folds
-//! the count store's deltas every `counts.fold_interval_ms` (`service::counts`).
+//! the count store's deltas every `counts.fold_interval_ms` (`service::counts`), and makes
+//! the history's current and next months at its start and then hourly
+//! (`service::history`).
 //!
 //! Policy: the task keeps one connection of its own and folds on it under the fold lock
 //! when no other session holds it (another process's folder, `seed`); a failed fold is
 //! logged once (until one succeeds again) and tried at the next interval, on a new
 //! connection. Reads stay exact while no fold runs at all, only slower as deltas pile up.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
 
 use sqlx::{PgConnection, PgPool};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::Outage;
-use crate::service::counts;
+use crate::service::{counts, history};
 use crate::store::StoreError;
 
 /// The running folder; [`stop`](FoldHandle::stop) ends it after the fold in progress.
@@ -55,15 +59,29 @@ async fn run(pool: PgPool, interval: Duration, mut stop: watch::Receiver<bool>) 
     }
 }
 
-/// The folder's connection.
+/// How often the folder makes sure the current and next months exist.
+const MONTHS_EVERY: Duration = Duration::from_secs(3600);
+
+/// The folder's connection, and when it last made the months.
 #[derive(Default)]
 struct Folder {
     conn: Option<PgConnection>,
+    months_made_at: Option<Instant>,
 }
 
 impl Folder {
     /// Folds under the fold lock if no other session holds it.
     async fn fold_once(&mut self, pool: &PgPool) -> Result<(), StoreError> {
+        if self
+            .months_made_at
+            .is_none_or(|at| at.elapsed() >= MONTHS_EVERY)
+        {
+            let made = history::add_months_ahead(pool, Utc::now().date_naive()).await?;
+            if made > 0 {
+                tracing::info!(months = made, "history: months made ahead");
+            }
+            self.months_made_at = Some(Instant::now());
+        }
         let conn = match &mut self.conn {
             Some(conn) => conn,
             None => self.conn.insert(pool.acquire().await?.detach()),

@@ -1,20 +1,26 @@
-//! The retention task: deletes finished jobs older than `[retention]` allows, batch by
-//! batch ([`crate::store::retention`]), and then their reject-log objects.
+//! The retention task: deletes finished jobs older than `[retention]` allows: first the
+//! months of the history whose every job may go, whole ([`crate::service::history`]),
+//! then the rest batch by batch ([`crate::store::retention`]), and then their reject-log
+//! objects.
 //!
 //! It runs wherever a worker pool runs (`serve` with workers, `worker`), first at start and
 //! then every `interval_secs`, and stops between batches on shutdown. Log objects are
 //! deleted after their jobs' rows are committed: a crash in between leaves an orphan object,
 //! never a job whose log is gone. A log that cannot be deleted is logged and skipped.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use sqlx::PgPool;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::RetentionSettings;
 use crate::domain::JobStatus;
+use crate::service::history;
 use crate::storage::{ObjectPath, Storage};
 use crate::store::StoreError;
+use crate::store::months::Cutoffs;
 use crate::store::retention::{self, Candidates};
 use crate::telemetry::error_chain;
 
@@ -54,11 +60,37 @@ impl Policy {
     }
 }
 
+impl Policy {
+    /// The day a month must end by to be dropped whole (that of the earliest cutoff) and
+    /// the cutoffs; `None` when a final status has none.
+    fn month_cutoffs(&self) -> Option<(NaiveDate, Cutoffs)> {
+        let cutoff = |status| {
+            self.cutoffs
+                .iter()
+                .find(|(s, _)| *s == status)
+                .map(|(_, c)| *c)
+        };
+        let cutoffs = Cutoffs {
+            success: cutoff(JobStatus::Success)?,
+            partially_failed: cutoff(JobStatus::PartiallyFailed)?,
+            failed: cutoff(JobStatus::Failed)?,
+        };
+        let earliest = cutoffs
+            .success
+            .min(cutoffs.partially_failed)
+            .min(cutoffs.failed);
+        Some((earliest.date_naive(), cutoffs))
+    }
+}
+
 /// One committed batch.
 #[derive(Debug, Clone)]
 pub struct Batch {
     pub status: JobStatus,
     pub jobs: usize,
+    /// `Some`: the jobs of this month of the history, dropped whole, and how long the
+    /// drop took.
+    pub month: Option<(NaiveDate, Duration)>,
     pub oldest_end: Option<DateTime<Utc>>,
     pub newest_end: Option<DateTime<Utc>>,
     pub logs_deleted: usize,
@@ -89,6 +121,30 @@ pub async fn prune(
     let stopping = || stop.is_some_and(|s| *s.borrow());
     let limit = i64::from(policy.batch_size);
     let mut total = 0u64;
+    if let Some((before, cutoffs)) = policy.month_cutoffs() {
+        for month in history::drop_old_months(pool, before, &cutoffs).await? {
+            let mut logs_failed = 0;
+            for log in &month.logs {
+                logs_failed += usize::from(!delete_log(storage, log).await);
+            }
+            // One batch per status; the month's logs are told with the first.
+            let mut logs = Some((month.logs.len() - logs_failed, logs_failed));
+            for &(status, jobs) in &month.jobs {
+                let (logs_deleted, logs_failed) = logs.take().unwrap_or_default();
+                let jobs = usize::try_from(jobs).unwrap_or(0);
+                total += jobs as u64;
+                on_batch(&Batch {
+                    status,
+                    jobs,
+                    month: Some((month.month, month.took)),
+                    oldest_end: None,
+                    newest_end: None,
+                    logs_deleted,
+                    logs_failed,
+                });
+            }
+        }
+    }
     for &(status, cutoff) in &policy.cutoffs {
         loop {
             if stopping() {
@@ -98,6 +154,7 @@ pub async fn prune(
             let mut batch = Batch {
                 status,
                 jobs: jobs.len(),
+                month: None,
                 oldest_end: jobs.iter().map(|j| j.end_time).min(),
                 newest_end: jobs.iter().map(|j| j.end_time).max(),
                 logs_deleted: 0,
@@ -169,7 +226,7 @@ async fn run(
         let log_batch = |b: &Batch| {
             tracing::info!(
                 status = b.status.as_str(), jobs = b.jobs, logs = b.logs_deleted,
-                oldest_end = ?b.oldest_end, newest_end = ?b.newest_end,
+                month = ?b.month, oldest_end = ?b.oldest_end, newest_end = ?b.newest_end,
                 "retention: deleted finished jobs"
             );
         };

@@ -285,9 +285,15 @@ impl TestApp {
             .await
     }
 
-    /// Records jobs directly in the store.
+    /// Records jobs directly in the store (making the months they begin in).
     pub async fn insert(&self, jobs: &[NewJob]) {
         let mut tx = self.pool.begin().await.unwrap();
+        let begins = jobs.iter().map(|j| j.begin_time.date_naive());
+        if let (Some(first), Some(last)) = (begins.clone().min(), begins.max()) {
+            jobcenter::store::months::add_months(&mut *tx, first, last)
+                .await
+                .unwrap();
+        }
         for job in jobs {
             jobcenter::store::jobs::insert_job(&mut *tx, job)
                 .await
@@ -308,7 +314,7 @@ pub fn job(graph: &str, name: &str, status: JobStatus, begin: DateTime<Utc>) -> 
         .is_final()
         .then(|| begin + chrono::TimeDelta::minutes(10));
     NewJob {
-        id: JobId::new(),
+        id: JobId::begun_at(begin),
         project_id: ProjectId::parse(PROJECT).unwrap(),
         // One graph operation may be in flight per graph: unfinished test jobs get no graph id.
         graph_id: status.is_final().then(|| graph_id(graph)),

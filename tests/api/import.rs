@@ -249,9 +249,12 @@ async fn a_taken_over_import_resumes_after_its_last_committed_line() {
         .await
         .unwrap();
     sqlx::query(
-        "INSERT INTO job_files (job_id, kind, ordinal, path, status, total_lines, failed_lines, successful_lines) VALUES
-         ($1, 'schema', 1, 'demo/movies/schema.xml', 'success', -1, -1, -1),
-         ($1, 'vertex', 1, 'demo/movies/vertices.csv', 'running', 4, 0, 4)",
+        "INSERT INTO job_files (job_id, begin_time, kind, ordinal, path, status, total_lines,
+                                failed_lines, successful_lines)
+         SELECT $1, j.begin_time, f.* FROM jobs j,
+                (VALUES ('schema', 1, 'demo/movies/schema.xml', 'success', -1, -1, -1),
+                        ('vertex', 1, 'demo/movies/vertices.csv', 'running', 4, 0, 4)) AS f
+         WHERE j.id = $1",
     )
     .bind(job)
     .execute(&app.pool)

@@ -12,6 +12,11 @@ use crate::helpers::{TestApp, fresh_database, test_settings};
 /// Jobs for `project`: `n` over `days` days from 2026-01-20 (so they cross a month),
 /// every status, four graphs and none, every fifth sharing its predecessor's begin time.
 async fn insert_jobs(app: &TestApp, project: &str, n: i32, days: i32, salt: i32) {
+    let first = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    let last = first + chrono::TimeDelta::days(i64::from(days) + 20);
+    jobcenter::store::months::add_months(&app.pool, first, last)
+        .await
+        .unwrap();
     sqlx::query(
         "INSERT INTO jobs (id, project_id, graph_name, job_type, job_name, status, begin_time,
                            end_time)

@@ -12,6 +12,7 @@ mod export;
 mod fuzz;
 mod graphs;
 mod helpers;
+mod history;
 mod hostile_files;
 mod hostile_input;
 mod import;

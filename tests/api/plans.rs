@@ -11,10 +11,18 @@ use sqlx::PgPool;
 
 use crate::helpers::fresh_database;
 
+/// A pool on `url` whose connections have the service's session settings (the plans
+/// checked are the service's).
+async fn service_pool(url: &str) -> PgPool {
+    PgPool::connect_with(jobcenter::db::session_options(url.parse().unwrap()))
+        .await
+        .unwrap()
+}
+
 /// A database with one large project among smaller ones, analyzed.
 async fn seeded() -> PgPool {
     let url = fresh_database().await;
-    let pool = PgPool::connect(&url).await.unwrap();
+    let pool = service_pool(&url).await;
     let args = |project: &str, projects: Option<u32>, jobs: u64| SeedArgs {
         project: project.to_owned(),
         projects,
@@ -81,7 +89,7 @@ async fn every_list_statement_reads_an_index_in_list_order() {
 /// every pending job and sorts them, and the check says so.
 #[tokio::test]
 async fn the_claim_reads_its_batch_off_the_queue_index() {
-    let pool = PgPool::connect(&fresh_database().await).await.unwrap();
+    let pool = service_pool(&fresh_database().await).await;
     sqlx::raw_sql(
         r#"INSERT INTO jobs (id, project_id, job_type, job_name, status, begin_time, end_time, payload)
            SELECT gen_random_uuid(), 'queue', 'Noop', 'Noop', 'success', now(), now(), '{"batch": "a"}'
@@ -99,7 +107,17 @@ async fn the_claim_reads_its_batch_off_the_queue_index() {
     assert_eq!(claim.len(), 2);
     assert!(claim.iter().all(|c| c.problem.is_none()), "{claim:#?}");
 
-    sqlx::raw_sql("DROP STATISTICS jobs_payload_kind; ANALYZE jobs")
+    sqlx::raw_sql(
+        r"DO $$
+          DECLARE s text;
+          BEGIN
+              FOR s IN SELECT stxname FROM pg_statistic_ext WHERE stxname LIKE 'jobs\_%\_payload\_kind'
+              LOOP
+                  EXECUTE format('DROP STATISTICS %I', s);
+              END LOOP;
+          END $$;
+          ANALYZE jobs",
+    )
         .execute(&mut *conn)
         .await
         .unwrap();

@@ -1,10 +1,10 @@
 -- The claim (store::queue::claim): $1 worker id, $2 job types, $3 batch size, $4 lease
 -- seconds, $5 project (NULL: any).
 WITH picked AS MATERIALIZED (
-    SELECT c.id
+    SELECT c.id, c.begin_time
     FROM unnest($2::text[]) AS t (job_type)
     CROSS JOIN LATERAL (
-        SELECT id, priority, run_after FROM jobs
+        SELECT id, begin_time, priority, run_after FROM jobs
         WHERE status = 'pending' AND job_type = t.job_type AND run_after <= now()
           AND ($5::text IS NULL OR project_id = $5)
           AND jsonb_typeof(payload) = 'object' AND payload <> '{}'::jsonb
@@ -18,7 +18,7 @@ SET status = 'running', attempt = j.attempt + 1, lease_token = gen_random_uuid()
     lease_expires_at = now() + make_interval(secs => $4), worker_id = $1,
     started_at = coalesce(j.started_at, now())
 FROM picked
-WHERE j.id = picked.id
+WHERE j.id = picked.id AND j.begin_time = picked.begin_time
 RETURNING j.id, j.project_id, j.job_type, j.job_name, j.graph_id, j.graph_name,
           j.payload, j.attempt, j.max_attempts, j.lease_token AS "lease_token!",
           j.lease_expires_at AS "lease_expires_at!", j.cancel_requested
