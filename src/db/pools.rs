@@ -69,7 +69,7 @@ impl PoolSet {
     }
 
     /// A pool for the calling HTTP worker thread (one of `threads`), with the shared
-    /// pool's connect options; added to the set.
+    /// pool's connect options and generic plans; added to the set.
     pub fn thread_pool(&self, settings: &DatabaseSettings, threads: usize) -> PgPool {
         self.add(settings, thread_share(settings, threads))
     }
@@ -118,7 +118,13 @@ impl PoolSet {
     /// options; added to the set.
     fn add(&self, settings: &DatabaseSettings, max: u32) -> PgPool {
         let mut pools = self.lock();
-        let options = (*pools.sqlx[0].connect_options()).clone();
+        // Generic plans: a custom plan of a statement by id (a completion, a renewal)
+        // is planned again at each call over every month of the history it may touch
+        // (5 ms over a year of months, against 1 ms to run it); its generic plan prunes
+        // the months at execution (docs/scale-out.md).
+        let options = (*pools.sqlx[0].connect_options())
+            .clone()
+            .options([("plan_cache_mode", "force_generic_plan")]);
         let pool = PgPoolOptions::new()
             .max_connections(max)
             .acquire_timeout(Duration::from_secs(settings.acquire_timeout_secs))

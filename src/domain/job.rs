@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use uuid::{NoContext, Timestamp, Uuid};
 
 /// The `job_type` of graph operations.
@@ -33,6 +33,37 @@ impl JobId {
         let millis = u64::try_from(begin.timestamp_millis()).unwrap_or(0);
         let ts = Timestamp::from_unix(NoContext, millis / 1000, (millis % 1000) as u32 * 1_000_000);
         JobId(Uuid::new_v7(ts))
+    }
+
+    /// The times its job's `begin_time` lies between, for a UUID v7 (the database holds it
+    /// within a day of the id's time, `jobs_begin_near_id`; a second more here); `None` for
+    /// ids of other versions, which bound nothing.
+    pub fn begin_window(&self) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        if self.0.get_version_num() != 7 {
+            return None;
+        }
+        let (secs, nanos) = self.0.get_timestamp()?.to_unix();
+        let time = DateTime::from_timestamp(i64::try_from(secs).ok()?, nanos)?;
+        let margin = TimeDelta::days(1) + TimeDelta::seconds(1);
+        Some((time - margin, time + margin))
+    }
+
+    /// The window of [`begin_window`](Self::begin_window) that holds the jobs of all `ids`
+    /// (`None` when one of them bounds nothing): a statement on a batch of jobs bounds
+    /// `begin_time` by it, so PostgreSQL opens only the months it covers.
+    pub fn begin_window_of(
+        ids: impl IntoIterator<Item = JobId>,
+    ) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        ids.into_iter()
+            .map(|id| id.begin_window())
+            .try_fold(
+                None,
+                |acc: Option<(DateTime<Utc>, DateTime<Utc>)>, window| {
+                    let (lo, hi) = window?;
+                    Some(Some(acc.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi)))))
+                },
+            )
+            .flatten()
     }
 
     /// Accepts the 32-hex form (and the dashed UUID form).
@@ -225,6 +256,19 @@ impl FromStr for FileStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_of_ids_bounds_begin_times_unless_one_is_not_v7() {
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        let (a, b) = (at("2025-01-10T00:00:00Z"), at("2025-01-20T00:00:00Z"));
+        let ids = [JobId::begun_at(b), JobId::begun_at(a)];
+        let (lo, hi) = JobId::begin_window_of(ids).unwrap();
+        assert!(lo < a - TimeDelta::days(1) && lo > a - TimeDelta::days(2));
+        assert!(hi > b + TimeDelta::days(1) && hi < b + TimeDelta::days(2));
+        let v4 = JobId(Uuid::from_u128(0x0123_4567_89ab_4def_8123_4567_89ab_cdef));
+        assert_eq!(JobId::begin_window_of([ids[0], v4]), None);
+        assert_eq!(JobId::begin_window_of([]), None);
+    }
 
     #[test]
     fn an_id_begun_at_a_time_carries_that_time() {

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::StoreError;
 use super::coalesce::{Coalescer, Writer};
-use crate::domain::JobStatus;
+use crate::domain::{JobId, JobStatus};
 
 /// Endings per statement at most.
 pub const MAX_BATCH: usize = 128;
@@ -88,6 +88,8 @@ pub async fn end_jobs(
     let projects: Vec<Option<String>> = endings.iter().map(|e| e.project.clone()).collect();
     let statuses: Vec<&str> = endings.iter().map(|e| e.status.as_str()).collect();
     let reasons: Vec<Option<String>> = endings.iter().map(|e| e.fail_reason.clone()).collect();
+    // The ids' window of begin times lets the generic plan open only those months.
+    let window = JobId::begin_window_of(endings.iter().map(|e| JobId(e.id)));
     let rows = sqlx::query!(
         r#"UPDATE jobs j
            SET status = c.status, end_time = greatest(now(), j.begin_time),
@@ -97,6 +99,8 @@ pub async fn end_jobs(
                      AS u (id, token, project, status, reason)
                  ORDER BY id) AS c
            WHERE j.id = c.id AND j.begin_time BETWEEN job_begin_min(c.id) AND job_begin_max(c.id)
+             AND j.begin_time BETWEEN coalesce($6::timestamptz, '-infinity')
+                                  AND coalesce($7::timestamptz, 'infinity')
              AND j.lease_token = c.token AND j.status = 'running'
              AND (c.project IS NULL OR j.project_id = c.project)
            RETURNING j.id, j.job_name,
@@ -106,6 +110,8 @@ pub async fn end_jobs(
         &projects as &[Option<String>],
         &statuses as &[&str],
         &reasons as &[Option<String>],
+        window.map(|w| w.0),
+        window.map(|w| w.1),
     )
     .fetch_all(conn)
     .await?;

@@ -168,17 +168,22 @@ impl FileColumns {
 
 /// The jobs named by `keys` (those that exist), each with its file results as one array
 /// (as in the list), in one statement (`sql/job_status.sql`, also pgbench's). Keys may
-/// repeat; one key is the single job-status read.
+/// repeat; one key is the single job-status read. Its last two parameters are the window
+/// of begin times the ids allow ([`JobId::begin_window_of`]; NULL: unbounded), so the
+/// generic plan opens only the months it covers.
 pub async fn find_jobs(conn: &mut PgConnection, keys: &[JobKey]) -> Result<Vec<Job>, StoreError> {
     let ids: Vec<Uuid> = keys.iter().map(|k| k.id.0).collect();
     let projects: Vec<String> = keys.iter().map(|k| k.project.as_str().to_owned()).collect();
     let graphs: Vec<Uuid> = keys.iter().map(|k| k.graph_id).collect();
+    let window = JobId::begin_window_of(keys.iter().map(|k| k.id));
     let rows = sqlx::query_file_as!(
         JobRow,
         "src/store/sql/job_status.sql",
         &ids,
         &projects,
-        &graphs
+        &graphs,
+        window.map(|w| w.0),
+        window.map(|w| w.1),
     )
     .fetch_all(&mut *conn)
     .await?;

@@ -7,7 +7,7 @@
 //! every grain in the same transaction, so totals stay exact: the caller holds the fold
 //! lock, so the counts of the month are its month rows plus its unfolded deltas.
 
-use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Months, NaiveDate, NaiveTime, Utc};
 use sqlx::PgExecutor;
 
 use super::StoreError;
@@ -16,6 +16,11 @@ use crate::domain::JobStatus;
 /// The first day of the month of `day`.
 pub fn month_of(day: NaiveDate) -> NaiveDate {
     day.with_day0(0).unwrap_or(day)
+}
+
+/// The instant `month` begins (00:00 UTC of its first day).
+pub fn start_of(month: NaiveDate) -> DateTime<Utc> {
+    month_of(month).and_time(NaiveTime::MIN).and_utc()
 }
 
 /// The first day of the month after `month`.
@@ -69,26 +74,26 @@ pub async fn may_drop(
     month: NaiveDate,
     cutoffs: &Cutoffs,
 ) -> Result<bool, StoreError> {
+    // The bounds are parameters (not a CTE) so each probe is pruned to the month.
+    let (lo, hi) = (start_of(month), start_of(next_month(month)));
     Ok(sqlx::query_scalar!(
-        r#"WITH m AS (SELECT $1::date::timestamp AT TIME ZONE 'UTC' AS lo,
-                             $2::date::timestamp AT TIME ZONE 'UTC' AS hi)
-           SELECT NOT EXISTS (SELECT 1 FROM jobs, m WHERE begin_time >= m.lo AND begin_time < m.hi
-                                                       AND status = 'pending')
-              AND NOT EXISTS (SELECT 1 FROM jobs, m WHERE begin_time >= m.lo AND begin_time < m.hi
-                                                       AND status = 'running')
-              AND NOT EXISTS (SELECT 1 FROM jobs, m WHERE begin_time >= m.lo AND begin_time < m.hi
-                                                       AND status = 'success' AND end_time >= $3)
-              AND NOT EXISTS (SELECT 1 FROM jobs, m WHERE begin_time >= m.lo AND begin_time < m.hi
-                                                       AND status = 'partiallyFailed' AND end_time >= $4)
-              AND NOT EXISTS (SELECT 1 FROM jobs, m WHERE begin_time >= m.lo AND begin_time < m.hi
-                                                       AND status = 'failed' AND end_time >= $5)
-              AND NOT EXISTS (SELECT 1 FROM graphs g JOIN jobs j ON j.id = g.active_job_id, m
-                              WHERE j.begin_time >= m.lo AND j.begin_time < m.hi
+        r#"SELECT NOT EXISTS (SELECT 1 FROM jobs WHERE begin_time >= $1 AND begin_time < $2
+                                                AND status = 'pending')
+              AND NOT EXISTS (SELECT 1 FROM jobs WHERE begin_time >= $1 AND begin_time < $2
+                                                AND status = 'running')
+              AND NOT EXISTS (SELECT 1 FROM jobs WHERE begin_time >= $1 AND begin_time < $2
+                                                AND status = 'success' AND end_time >= $3)
+              AND NOT EXISTS (SELECT 1 FROM jobs WHERE begin_time >= $1 AND begin_time < $2
+                                                AND status = 'partiallyFailed' AND end_time >= $4)
+              AND NOT EXISTS (SELECT 1 FROM jobs WHERE begin_time >= $1 AND begin_time < $2
+                                                AND status = 'failed' AND end_time >= $5)
+              AND NOT EXISTS (SELECT 1 FROM graphs g JOIN jobs j ON j.id = g.active_job_id
+                              WHERE j.begin_time >= $1 AND j.begin_time < $2
                                 AND j.begin_time BETWEEN job_begin_min(g.active_job_id)
                                                      AND job_begin_max(g.active_job_id))
               AS "may!""#,
-        month,
-        next_month(month),
+        lo,
+        hi,
         cutoffs.success,
         cutoffs.partially_failed,
         cutoffs.failed,

@@ -29,10 +29,13 @@ impl PgbenchScript {
 
     /// The job-status statement for one job.
     pub fn job_status(project: &ProjectId, graph_id: Uuid, id: JobId) -> PgbenchScript {
+        let window = id.begin_window();
         let values = [
             format!("{{{}}}", id.0),
             format!("{{{}}}", project.as_str()),
             format!("{{{graph_id}}}"),
+            window.map_or("-infinity".to_owned(), |w| w.0.to_rfc3339()),
+            window.map_or("infinity".to_owned(), |w| w.1.to_rfc3339()),
         ];
         let mut script = PgbenchScript::default();
         let mut rest = JOB_STATUS.trim_end();
@@ -85,7 +88,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn job_status_names_its_three_parameters_in_order() {
+    fn job_status_names_its_five_parameters_in_order() {
         let project = ProjectId::parse("p1").unwrap();
         let (graph, job) = (Uuid::now_v7(), JobId(Uuid::now_v7()));
         let script = PgbenchScript::job_status(&project, graph, job);
@@ -95,12 +98,15 @@ mod tests {
                 .sql
                 .contains("unnest(:p1::uuid[], :p2::text[], :p3::uuid[])")
         );
+        let (lo, hi) = job.begin_window().unwrap();
         assert_eq!(
             script.params,
             [
                 format!("{{{}}}", job.0),
                 "{p1}".to_owned(),
-                format!("{{{graph}}}")
+                format!("{{{graph}}}"),
+                lo.to_rfc3339(),
+                hi.to_rfc3339(),
             ]
         );
         assert_eq!(script.defines()[1], "p2={p1}");

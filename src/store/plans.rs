@@ -181,7 +181,7 @@ async fn explain_generic(
 /// sequentially.
 pub async fn check_status_plans(conn: &mut PgConnection) -> Result<Vec<PlanCheck>, StoreError> {
     let statement = include_str!("sql/job_status.sql");
-    let mut plan = explain_generic(conn, statement, 3).await?[0]["Plan"].take();
+    let mut plan = explain_generic(conn, statement, 5).await?[0]["Plan"].take();
     as_parents(&mut plan, &partition_parents(conn).await?);
     Ok(vec![PlanCheck {
         shape: "job status generic".to_owned(),

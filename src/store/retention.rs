@@ -9,7 +9,7 @@
 //!   statement (its own transaction), so concurrent pruners and writers never wait on each
 //!   other, and the statement trigger of `jobs` keeps `job_day_counts` exact;
 //!   `job_files`, `import_rejects`, the job's idempotency key and the retry key of the job
-//!   go with their job, in the same statement;
+//!   go with their job, by the same statement's delete trigger (V17);
 //! - kept although old: a job still named by a graph's `active_job_id` (an operation in
 //!   flight points at it), and a retry whose original job (`retry_of`) still exists (the
 //!   retry's row is what makes a second retry of the original a 409). Backups keep their
@@ -64,8 +64,8 @@ pub async fn candidates(
 }
 
 /// Deletes up to `limit` jobs of `status` that ended before `ended_before`, oldest first,
-/// in one statement with their file rows, rejects and keys; answers them with their log
-/// paths (from the file rows it deleted). Fewer than `limit` means none are left.
+/// in one statement; answers them with their log paths (read in the statement's snapshot,
+/// before its delete trigger removes their file rows, rejects and keys: migration V17). Fewer than `limit` means none are left.
 pub async fn delete_batch(
     conn: impl PgExecutor<'_>,
     status: JobStatus,
@@ -84,22 +84,11 @@ pub async fn delete_batch(
                    ORDER BY j.end_time
                    LIMIT $3
                    FOR UPDATE SKIP LOCKED)
-               RETURNING id, begin_time, end_time, project_id, idempotency_key),
-           files AS (
-               DELETE FROM job_files f USING gone g
-               WHERE f.job_id = g.id AND f.begin_time = g.begin_time
-               RETURNING f.job_id, f.kind, f.ordinal, f.log),
-           rejects AS (
-               DELETE FROM import_rejects r USING gone g
-               WHERE r.job_id = g.id AND r.begin_time = g.begin_time),
-           keys AS (
-               DELETE FROM job_idempotency_keys k USING gone g
-               WHERE k.project_id = g.project_id AND k.idempotency_key = g.idempotency_key
-                 AND k.job_id = g.id),
-           retries AS (DELETE FROM job_retries r USING gone g WHERE r.retry_of = g.id)
+               RETURNING id, begin_time, end_time)
            SELECT g.id AS "id!", g.end_time AS "end_time!",
-                  ARRAY(SELECT f.log FROM files f
-                        WHERE f.job_id = g.id AND f.log IS NOT NULL
+                  ARRAY(SELECT f.log FROM job_files f
+                        WHERE f.job_id = g.id AND f.begin_time = g.begin_time
+                          AND f.log IS NOT NULL
                         ORDER BY f.kind, f.ordinal) AS "logs!"
            FROM gone g"#,
         status.as_str(),

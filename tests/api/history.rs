@@ -178,6 +178,22 @@ async fn retention_drops_whole_months_and_prunes_the_edge_row_by_row() {
     assert_counts_exact(&app).await;
     let (_, body) = app.list("limit=100").await;
     assert_eq!(body["job_count"], 20, "{body}");
+
+    // A job deleted by hand takes its rows with it, as a cascade did (V17).
+    sqlx::query("DELETE FROM jobs WHERE id = $1")
+        .bind(running.id.0)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    for table in [
+        "SELECT count(*) FROM job_files",
+        "SELECT count(*) FROM import_rejects",
+        "SELECT count(*) FROM job_idempotency_keys",
+        "SELECT count(*) FROM job_retries",
+    ] {
+        assert_eq!(count(&app.pool, table).await, 0, "{table}");
+    }
+    assert_counts_exact(&app).await;
 }
 
 #[tokio::test]

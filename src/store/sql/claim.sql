@@ -1,5 +1,7 @@
 -- The claim (store::queue::claim): $1 worker id, $2 job types, $3 batch size, $4 lease
--- seconds, $5 project (NULL: any).
+-- seconds, $5 project (NULL: any). The picked rows are updated by their keys as arrays:
+-- a generic plan (db::begin_unflushed) does not know the batch size, and a join to the
+-- picked rows was planned as a hash join over every month of jobs.
 WITH picked AS MATERIALIZED (
     SELECT c.id, c.begin_time
     FROM unnest($2::text[]) AS t (job_type)
@@ -17,8 +19,8 @@ UPDATE jobs j
 SET status = 'running', attempt = j.attempt + 1, lease_token = gen_random_uuid(),
     lease_expires_at = now() + make_interval(secs => $4), worker_id = $1,
     started_at = coalesce(j.started_at, now())
-FROM picked
-WHERE j.id = picked.id AND j.begin_time = picked.begin_time
+WHERE j.id = ANY (ARRAY(SELECT id FROM picked))
+  AND j.begin_time = ANY (ARRAY(SELECT begin_time FROM picked))
 RETURNING j.id, j.project_id, j.job_type, j.job_name, j.graph_id, j.graph_name,
           j.payload, j.attempt, j.max_attempts, j.lease_token AS "lease_token!",
           j.lease_expires_at AS "lease_expires_at!", j.cancel_requested
