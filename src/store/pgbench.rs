@@ -88,7 +88,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn job_status_names_its_five_parameters_in_order() {
+    fn job_status_names_its_parameters_in_the_order_they_appear() {
         let project = ProjectId::parse("p1").unwrap();
         let (graph, job) = (Uuid::now_v7(), JobId(Uuid::now_v7()));
         let script = PgbenchScript::job_status(&project, graph, job);
@@ -96,24 +96,29 @@ mod tests {
         assert!(
             script
                 .sql
-                .contains("unnest(:p1::uuid[], :p2::text[], :p3::uuid[])")
+                .contains("unnest(:p3::uuid[], :p4::text[], :p5::uuid[])")
         );
         let (lo, hi) = job.begin_window().unwrap();
+        // The window's two parameters come first (the file rows' subquery), then the keys,
+        // then the window again.
+        let (lo, hi) = (lo.to_rfc3339(), hi.to_rfc3339());
         assert_eq!(
             script.params,
             [
+                lo.clone(),
+                hi.clone(),
                 format!("{{{}}}", job.0),
                 "{p1}".to_owned(),
                 format!("{{{graph}}}"),
-                lo.to_rfc3339(),
-                hi.to_rfc3339(),
+                lo,
+                hi,
             ]
         );
-        assert_eq!(script.defines()[1], "p2={p1}");
+        assert_eq!(script.defines()[3], "p4={p1}");
         let text = script.file_text();
         assert!(text.ends_with(";\n") && text.lines().count() == 1);
         let renamed = script.with_prefix("j7_");
-        assert!(renamed.sql.contains("unnest(:j7_1::uuid[], :j7_2::text[]"));
-        assert_eq!(renamed.defines()[2], format!("j7_3={{{graph}}}"));
+        assert!(renamed.sql.contains("unnest(:j7_3::uuid[], :j7_4::text[]"));
+        assert_eq!(renamed.defines()[4], format!("j7_5={{{graph}}}"));
     }
 }
