@@ -70,13 +70,17 @@ async fn write(app: &TestApp, writer: usize) {
     }
 }
 
-/// Moves jobs between statuses and days in bulk (one statement, many counter rows).
+/// Moves jobs between days (and months) in bulk (one statement, many counter rows): back
+/// by a few hours a step, as far as their ids allow (`jobs_begin_near_id`).
 async fn bulk_write(app: &TestApp) {
     for step in 0..ROUNDS {
         sqlx::query(
-            "UPDATE jobs SET begin_time = begin_time - make_interval(days => $1),
-                             end_time = end_time - make_interval(days => $1)
-             WHERE job_type = $2 AND end_time IS NOT NULL AND random() < 0.3",
+            "UPDATE jobs j SET begin_time = m.moved, end_time = j.end_time - (j.begin_time - m.moved)
+             FROM (SELECT id, begin_time,
+                          greatest(job_begin_min(id) + interval '1 hour',
+                                   begin_time - make_interval(hours => $1 * 4)) AS moved
+                   FROM jobs WHERE job_type = $2 AND end_time IS NOT NULL AND random() < 0.3) AS m
+             WHERE j.id = m.id AND j.begin_time = m.begin_time",
         )
         .bind(step as i32 + 1)
         .bind(JOB_TYPE)
@@ -90,6 +94,11 @@ async fn bulk_write(app: &TestApp) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn eight_concurrent_writers_keep_every_count_exact() {
     let app = Arc::new(TestApp::spawn_reader().await);
+    // The bulk writer moves jobs up to a day back: into last month, near a month's start.
+    let today = chrono::Utc::now().date_naive();
+    jobcenter::store::months::add_months(&app.pool, today - chrono::TimeDelta::days(2), today)
+        .await
+        .unwrap();
     let mut tasks = Vec::new();
     for writer in 0..WRITERS {
         let app = app.clone();

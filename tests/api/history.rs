@@ -47,6 +47,7 @@ fn month_of_jobs(month: NaiveDate, status: JobStatus) -> Vec<NewJob> {
 async fn with_rows(app: &TestApp, root: &std::path::Path, job: Uuid) -> std::path::PathBuf {
     let log = format!("bucket/import-logs/{}/vertex-0-v.csv.log", job.simple());
     for sql in [
+        "UPDATE jobs SET idempotency_key = 'key-' || id WHERE id = $1 AND $2 <> ''",
         "INSERT INTO job_files (job_id, begin_time, kind, ordinal, path, log, status)
          SELECT id, begin_time, 'vertex', 1, 'bucket/v.csv', $2, 'partFailed' FROM jobs WHERE id = $1",
         "INSERT INTO import_rejects (job_id, begin_time, kind, ordinal, line, reason_kind, reason)
