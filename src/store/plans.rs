@@ -59,6 +59,7 @@ pub async fn check_list_plans(
         end_day: Some(day(2025, 5, 20)),
         ..JobFilter::default()
     });
+    let parents = partition_parents(conn).await?;
     let mut checks = Vec::new();
     for filter in filters {
         for offset in [0, deep_offset] {
@@ -69,7 +70,8 @@ pub async fn check_list_plans(
             let name = format!("{} offset={offset}", shape_name(&query.filter));
             for generic in [false, true] {
                 let mode = if generic { "generic" } else { "custom" };
-                let plan = explain(conn, list_query(project, &query), generic).await?;
+                let mut plan = explain(conn, list_query(project, &query), generic).await?;
+                as_parents(&mut plan, &parents);
                 checks.push(PlanCheck {
                     shape: format!("{name} {mode}"),
                     problem: list_problem(&plan),
@@ -118,9 +120,7 @@ async fn explain(
         .fetch_one(&mut *conn)
         .await?
     };
-    let mut plan = plan[0]["Plan"].clone();
-    as_parents(&mut plan, &partition_parents(conn).await?);
-    Ok(plan)
+    Ok(plan[0]["Plan"].clone())
 }
 
 /// The table or index each partition (of a month of the history) belongs to.
