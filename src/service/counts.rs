@@ -8,6 +8,8 @@
 //! one NOTIFY per project they belong to (`store::events`), at its commit: the live job
 //! events learn of new jobs and status changes from it, at no cost to the writers.
 
+use std::time::Duration;
+
 use sqlx::{Connection, PgConnection};
 
 use crate::store::StoreError;
@@ -15,6 +17,8 @@ use crate::store::{counts, events};
 
 /// The advisory lock key of the fold ("jobcount" in ASCII).
 const FOLD_LOCK: i64 = 0x6a6f_6263_6f75_6e74;
+/// The longest wait for the fold lock outside a fold (the longest folds seen take 2–3 s).
+pub const FOLD_WAIT: Duration = Duration::from_secs(60);
 /// Queued days split per fold.
 const QUEUED_DAYS_PER_FOLD: i64 = 20;
 
@@ -33,9 +37,11 @@ pub async fn try_lock(conn: &mut PgConnection) -> Result<bool, StoreError> {
 }
 
 /// Takes the fold lock until the transaction on `conn` ends, waiting for a fold to finish
-/// (dropping a month of the history changes the counts outside a fold).
+/// (dropping a month of the history changes the counts outside a fold), but at most
+/// [`FOLD_WAIT`]: a session that holds the lock far longer than a fold takes is stuck, and
+/// the caller fails with a lock timeout rather than hang behind it.
 pub async fn lock_for_transaction(conn: &mut PgConnection) -> Result<(), StoreError> {
-    counts::advisory_xact_lock(conn, FOLD_LOCK).await
+    counts::advisory_xact_lock(conn, FOLD_LOCK, FOLD_WAIT).await
 }
 
 /// Gives the fold lock back.

@@ -7,8 +7,10 @@
 //! and a writer's deltas committed meanwhile wait for the next fold. A count that reaches
 //! zero is deleted, so the lists' sums read live rows only.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
-use sqlx::PgExecutor;
+use sqlx::{PgConnection, PgExecutor};
 
 use super::StoreError;
 
@@ -373,10 +375,19 @@ pub async fn advisory_unlock(conn: impl PgExecutor<'_>, key: i64) -> Result<(), 
     Ok(())
 }
 
-/// Takes the advisory lock `key` until the transaction ends, waiting for it.
-pub async fn advisory_xact_lock(conn: impl PgExecutor<'_>, key: i64) -> Result<(), StoreError> {
+/// Takes the advisory lock `key` until the transaction on `conn` ends, waiting at most
+/// `wait` (then SQLSTATE 55P03, lock_not_available; the wait bound lasts the transaction).
+pub async fn advisory_xact_lock(
+    conn: &mut PgConnection,
+    key: i64,
+    wait: Duration,
+) -> Result<(), StoreError> {
+    let timeout = format!("{}ms", wait.as_millis());
+    sqlx::query_scalar!("SELECT set_config('lock_timeout', $1, true)", timeout)
+        .fetch_one(&mut *conn)
+        .await?;
     sqlx::query!("SELECT pg_advisory_xact_lock($1)", key)
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
     Ok(())
 }

@@ -286,10 +286,11 @@ async fn the_document_passes_openapi_spec_validator() {
         .tempfile()
         .expect("a temporary file");
     std::fs::write(file.path(), serde_json::to_vec(&doc).unwrap()).unwrap();
-    let output = std::process::Command::new(&python)
+    let output = tokio::process::Command::new(&python)
         .args(["-m", "openapi_spec_validator", "--schema", "3.1"])
         .arg(file.path())
         .output()
+        .await
         .expect("run openapi-spec-validator");
     assert!(
         output.status.success(),

@@ -275,9 +275,11 @@ async fn each_final_status_may_have_its_own_age() {
     );
 }
 
-/// Runs the binary on `url` with `args`; answers its stdout.
-fn cli(url: &str, args: &[&str]) -> String {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_jobcenter"))
+/// Runs the binary with `args` on `url` and answers its stdout, without blocking the test's runtime: the service
+/// the test started runs its fold task there, and a prune waits for the fold lock (a fold
+/// frozen mid-statement would hold it for ever).
+async fn cli(url: &str, args: &[&str]) -> String {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_jobcenter"))
         .args(args)
         .env_remove("RUST_LOG")
         .env("JOBCENTER_CONFIG_DIR", "/nonexistent")
@@ -285,6 +287,7 @@ fn cli(url: &str, args: &[&str]) -> String {
         .env("JOBCENTER__STORAGE__ROOT", storage_root(url))
         .env("JOBCENTER__LOG__LEVEL", "warn")
         .output()
+        .await
         .unwrap();
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(
@@ -323,7 +326,8 @@ async fn prune_on_seeded_jobs_uses_the_index_and_keeps_counts_exact() {
             "--graphs",
             "5",
         ],
-    );
+    )
+    .await;
     let app = TestApp::spawn_with({
         let mut settings = test_settings(&url);
         settings.worker.concurrency = 0;
@@ -366,7 +370,7 @@ async fn prune_on_seeded_jobs_uses_the_index_and_keeps_counts_exact() {
     .await;
     assert!(old > 500, "the seed spreads jobs over 60 days: {old}");
 
-    let dry = cli(&url, &["prune", "--dry-run", "--max-age-days", "30"]);
+    let dry = cli(&url, &["prune", "--dry-run", "--max-age-days", "30"]).await;
     let planned = counts(&dry, "would delete");
     assert_eq!(planned.len(), 3, "{dry}");
     let planned_total: i64 = planned.iter().map(|(n, _)| n).sum();
@@ -380,7 +384,8 @@ async fn prune_on_seeded_jobs_uses_the_index_and_keeps_counts_exact() {
     let wet = cli(
         &url,
         &["prune", "--max-age-days", "30", "--batch-size", "400"],
-    );
+    )
+    .await;
     let batches = counts(&wet, "deleted");
     assert!(batches.len() >= 3, "{wet}");
     let months = wet.lines().filter(|l| l.contains("dropped whole")).count();
