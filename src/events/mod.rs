@@ -72,6 +72,9 @@ struct Watch {
     idle_since: Option<Instant>,
     /// The jobs of the last read; `None` before the first.
     known: Option<HashMap<Uuid, JobState>>,
+    /// `true` once the first read is taken: a stream's `ready` waits for it, so a job that
+    /// changes after `ready` is never hidden in the read that only sets `known`.
+    first_read: tokio::sync::watch::Sender<bool>,
 }
 
 /// Why a stream was refused.
@@ -96,6 +99,9 @@ pub struct Subscription {
     /// The id everything before which is accounted for (sent as the `ready` event's id).
     pub ready_id: u64,
     pub receiver: broadcast::Receiver<Arc<Event>>,
+    /// Turns `true` when the hub has read the project once (at once for a watched one);
+    /// closed when the hub closes.
+    pub first_read: tokio::sync::watch::Receiver<bool>,
 }
 
 impl Hub {
@@ -147,6 +153,7 @@ impl Hub {
                 streams: 0,
                 idle_since: None,
                 known: None,
+                first_read: tokio::sync::watch::Sender::new(false),
             }
         });
         watch.streams += 1;
@@ -165,6 +172,7 @@ impl Hub {
             replay,
             ready_id: watch.since.max(last_event),
             receiver: watch.sender.subscribe(),
+            first_read: watch.first_read.subscribe(),
         };
         drop(state);
         self.0.metrics.event_streams(1);
@@ -231,6 +239,7 @@ impl Hub {
             changed.sort_by_key(|j| (j.begin_time, j.id));
         }
         watch.known = Some(read);
+        watch.first_read.send_replace(true);
         let n = changed.len();
         for job in changed {
             let id = state.next_id();

@@ -61,14 +61,20 @@ impl Sse {
         }
     }
 
-    /// The next block named `event` (others skipped).
+    /// The next block named `event` (others skipped), within 30 s: heartbeats keep an idle
+    /// stream open, so a missing event would otherwise be waited for for ever.
     async fn until(&mut self, event: &str) -> Block {
-        loop {
-            let block = self.next().await;
-            if block.event == event {
-                return block;
+        let wanted = async {
+            loop {
+                let block = self.next().await;
+                if block.event == event {
+                    return block;
+                }
             }
-        }
+        };
+        tokio::time::timeout(Duration::from_secs(30), wanted)
+            .await
+            .unwrap_or_else(|_| panic!("a `{event}` event within 30 s"))
     }
 
     /// The next `job` event of job `id` whose data satisfies `done`.
