@@ -18,7 +18,7 @@ use tokio::sync::oneshot;
 use super::StoreError;
 
 /// Statements of one coalescer out at once.
-pub const MAX_RUNNING: usize = 2;
+pub const MAX_RUNNING: usize = 1;
 
 /// What a coalescer writes: one statement for several callers' items.
 pub trait Writer: Send + Sync + 'static {

@@ -79,6 +79,11 @@ impl Writer for EndJobs {
 
 /// Ends the jobs `endings` name, in one fenced statement (rows locked in id order).
 /// Answers the ids and endings of the jobs it ended.
+///
+/// The lease token alone fences: only a running job holds one (the constraint
+/// `jobs_lease_only_while_running`, V18). A `status = 'running'` beside it made the generic
+/// plan read every running job of the month through `jobs_leased` and hash them, 1.8 ms and
+/// 1,200 buffers a batch of three, where probing each id by key takes 0.4 ms.
 pub async fn end_jobs(
     conn: impl PgExecutor<'_>,
     endings: &[&Ending],
@@ -101,7 +106,7 @@ pub async fn end_jobs(
            WHERE j.id = c.id AND j.begin_time BETWEEN job_begin_min(c.id) AND job_begin_max(c.id)
              AND j.begin_time BETWEEN coalesce($6::timestamptz, '-infinity')
                                   AND coalesce($7::timestamptz, 'infinity')
-             AND j.lease_token = c.token AND j.status = 'running'
+             AND j.lease_token = c.token
              AND (c.project IS NULL OR j.project_id = c.project)
            RETURNING j.id, j.job_name,
                      extract(epoch FROM j.end_time - j.started_at)::float8 AS run_secs"#,
