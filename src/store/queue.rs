@@ -4,9 +4,9 @@
 //! the service's ([`crate::service::runs`]).
 //!
 //! A claimed job holds a lease: a random token and an expiry. Every later write of the
-//! worker names the token and requires `status = 'running'`, so once a lease has been taken
-//! over (reaped, re-claimed, or the job failed by someone else) the old worker's writes
-//! touch nothing.
+//! worker names the token, which only a running job holds (the constraint
+//! `jobs_lease_only_while_running`), so once a lease has been taken over (reaped,
+//! re-claimed, or the job failed by someone else) the old worker's writes touch nothing.
 //!
 //! A job whose `payload` is not a non-empty object (the column default `{}`, or `null`) is
 //! a record only (history loaded by `jobcenter seed`, imported, or written by tests) and is
