@@ -18,7 +18,7 @@ use crate::store::{counts, events};
 /// The advisory lock key of the fold ("jobcount" in ASCII).
 const FOLD_LOCK: i64 = 0x6a6f_6263_6f75_6e74;
 /// The longest wait for the fold lock outside a fold (the longest folds seen take 2–3 s).
-pub const FOLD_WAIT: Duration = Duration::from_secs(60);
+const FOLD_WAIT: Duration = Duration::from_secs(60);
 /// Queued days split per fold.
 const QUEUED_DAYS_PER_FOLD: i64 = 20;
 

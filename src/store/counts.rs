@@ -12,7 +12,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 
-use super::StoreError;
+use super::{StoreError, locks};
 
 /// A segment is split once it holds more jobs than this.
 pub const SEGMENT_MAX: i64 = 256;
@@ -382,10 +382,7 @@ pub async fn advisory_xact_lock(
     key: i64,
     wait: Duration,
 ) -> Result<(), StoreError> {
-    let timeout = format!("{}ms", wait.as_millis());
-    sqlx::query_scalar!("SELECT set_config('lock_timeout', $1, true)", timeout)
-        .fetch_one(&mut *conn)
-        .await?;
+    locks::wait_at_most(&mut *conn, wait).await?;
     sqlx::query!("SELECT pg_advisory_xact_lock($1)", key)
         .execute(&mut *conn)
         .await?;

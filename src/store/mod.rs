@@ -23,6 +23,7 @@ pub mod import_data;
 pub mod jobs;
 pub mod list;
 mod list_statement;
+pub mod locks;
 pub mod months;
 pub mod pgbench;
 pub mod plans;

@@ -7,10 +7,12 @@
 //! every grain in the same transaction, so totals stay exact: the caller holds the fold
 //! lock, so the counts of the month are its month rows plus its unfolded deltas.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Datelike, Months, NaiveDate, NaiveTime, Utc};
 use sqlx::PgExecutor;
 
-use super::StoreError;
+use super::{StoreError, locks};
 use crate::domain::JobStatus;
 
 /// The first day of the month of `day`.
@@ -150,9 +152,7 @@ pub async fn jobs_in(
 /// most 500 ms (less than `deadlock_timeout`), so that in a deadlock with a request the
 /// drop gives way and is tried again at the next run, never the request.
 pub async fn lock_history(conn: &mut sqlx::PgConnection) -> Result<(), StoreError> {
-    sqlx::query!("SET LOCAL lock_timeout = '500ms'")
-        .execute(&mut *conn)
-        .await?;
+    locks::wait_at_most(&mut *conn, Duration::from_millis(500)).await?;
     sqlx::query!("LOCK TABLE jobs, job_files, import_rejects IN ACCESS EXCLUSIVE MODE")
         .execute(&mut *conn)
         .await?;

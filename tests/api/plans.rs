@@ -131,3 +131,64 @@ async fn the_claim_reads_its_batch_off_the_queue_index() {
         "{claim:#?}"
     );
 }
+
+/// The claim's update probes only the months its batch came from: with jobs in three past
+/// months and the batch in this one, the generic plan's scans of the other months never
+/// run (pruned as the statement runs, on the picked rows' begin-time range).
+#[tokio::test]
+async fn the_claim_updates_only_the_months_of_its_batch() {
+    let pool = service_pool(&fresh_database().await).await;
+    let mut conn = pool.acquire().await.unwrap();
+    sqlx::raw_sql(
+        r#"SELECT jobs_add_month((now() - make_interval(months => m))::date)
+           FROM generate_series(-1, 3) AS m;
+           INSERT INTO jobs (id, project_id, job_type, job_name, status, begin_time, end_time, payload)
+           SELECT gen_random_uuid(), 'queue', 'Noop', 'Noop', 'success',
+                  now() - make_interval(months => m), now(), '{"a": 1}'
+           FROM generate_series(1, 100), generate_series(1, 3) AS m;
+           INSERT INTO jobs (id, project_id, job_type, job_name, status, begin_time, payload)
+           SELECT gen_random_uuid(), 'queue', 'Noop', 'Noop', 'pending', now(), '{"a": 1}'
+           FROM generate_series(1, 50);
+           ANALYZE jobs;
+           SET plan_cache_mode = force_generic_plan"#,
+    )
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    let claim = include_str!("../../src/store/sql/claim.sql");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("PREPARE claim AS {claim}")))
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    sqlx::raw_sql("BEGIN").execute(&mut *conn).await.unwrap();
+    let explained: serde_json::Value = sqlx::query_scalar(
+        "EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE claim('w', '{Noop}', 10, 30, NULL)",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await.unwrap();
+
+    let update = &explained[0]["Plan"];
+    assert_eq!(update["Node Type"], "ModifyTable");
+    assert_eq!(update["Actual Rows"], 10);
+    let months = update["Plans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["Parent Relationship"] == "Outer")
+        .and_then(|n| n["Plans"].as_array())
+        .expect("the update reads its months through an Append");
+    let probed: Vec<&str> = months
+        .iter()
+        .filter(|scan| scan["Actual Loops"].as_u64() != Some(0))
+        .map(|scan| scan["Relation Name"].as_str().unwrap())
+        .collect();
+    let this_month: String =
+        sqlx::query_scalar("SELECT 'jobs_' || to_char(now() AT TIME ZONE 'UTC', 'YYYY_MM')")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+    assert!(months.len() >= 5, "{explained:#}");
+    assert_eq!(probed, [this_month.as_str()], "{explained:#}");
+}

@@ -275,9 +275,9 @@ async fn each_final_status_may_have_its_own_age() {
     );
 }
 
-/// Runs the binary with `args` on `url` and answers its stdout, without blocking the test's runtime: the service
-/// the test started runs its fold task there, and a prune waits for the fold lock (a fold
-/// frozen mid-statement would hold it for ever).
+/// Runs the binary with `args` on `url` and answers its stdout, without blocking the test's
+/// runtime: the service the test started runs its fold task there, and a prune waits for
+/// the fold lock (a fold frozen mid-statement would hold it for ever).
 async fn cli(url: &str, args: &[&str]) -> String {
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_jobcenter"))
         .args(args)

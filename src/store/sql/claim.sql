@@ -1,7 +1,9 @@
 -- The claim (store::queue::claim): $1 worker id, $2 job types, $3 batch size, $4 lease
 -- seconds, $5 project (NULL: any). The picked rows are updated by their keys as arrays:
 -- a generic plan (db::begin_unflushed) does not know the batch size, and a join to the
--- picked rows was planned as a hash join over every month of jobs.
+-- picked rows was planned as a hash join over every month of jobs. The begin-time range
+-- of the picked rows prunes the months as the statement runs (`= ANY` of an array does
+-- not), so the update probes only the months the batch came from.
 WITH picked AS MATERIALIZED (
     SELECT c.id, c.begin_time
     FROM unnest($2::text[]) AS t (job_type)
@@ -21,6 +23,8 @@ SET status = 'running', attempt = j.attempt + 1, lease_token = gen_random_uuid()
     started_at = coalesce(j.started_at, now())
 WHERE j.id = ANY (ARRAY(SELECT id FROM picked))
   AND j.begin_time = ANY (ARRAY(SELECT begin_time FROM picked))
+  AND j.begin_time BETWEEN (SELECT min(begin_time) FROM picked)
+                       AND (SELECT max(begin_time) FROM picked)
 RETURNING j.id, j.project_id, j.job_type, j.job_name, j.graph_id, j.graph_name,
           j.payload, j.attempt, j.max_attempts, j.lease_token AS "lease_token!",
           j.lease_expires_at AS "lease_expires_at!", j.cancel_requested
