@@ -17,6 +17,7 @@ use crate::events::watch::WatchHandle;
 use crate::http;
 use crate::http::jobs::ListPool;
 use crate::metrics::{self, Metrics};
+use crate::service::horizon::QueueHorizon;
 use crate::storage::Storage;
 use crate::store::completions::Completer;
 use crate::store::enqueues::Enqueuer;
@@ -261,6 +262,7 @@ fn serve(
     let workers = web::Data::new(shared.workers);
     let hub = web::Data::new(shared.hub);
     let mode = web::Data::new(shared.mode);
+    let horizon = web::Data::new(QueueHorizon::default());
     let server = HttpServer::new(move || {
         let thread_pool = pools.thread_pool(&database, threads);
         let completer = web::Data::new(Completer::over(thread_pool.clone()));
@@ -278,6 +280,7 @@ fn serve(
             .app_data(reader)
             .app_data(completer)
             .app_data(enqueuer)
+            .app_data(horizon.clone())
             .app_data(keys.clone())
             .app_data(storage.clone())
             .app_data(metrics.clone())

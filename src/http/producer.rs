@@ -16,6 +16,7 @@ use super::requests::params::{JobPath, ProjectPath};
 use super::requests::producer::{ClaimBody, CompleteBody, EnqueueBody, HeartbeatBody};
 use crate::domain::producer::{Beat, Claim, Completion};
 use crate::metrics::Metrics;
+use crate::service::horizon::QueueHorizon;
 use crate::service::producer;
 use crate::store::completions::Completer;
 use crate::store::enqueues::Enqueuer;
@@ -77,10 +78,12 @@ pub async fn claim(
     auth: Authorized<Producer>,
     body: JsonBody<ClaimBody>,
     pool: web::Data<PgPool>,
+    horizon: web::Data<QueueHorizon>,
     metrics: web::Data<Metrics>,
 ) -> Result<HttpResponse, ApiError> {
     let claim = Claim::try_from(body.0)?;
-    let jobs = producer::claim(&pool, &auth.project, &auth.caller.subject, &claim).await?;
+    let subject = &auth.caller.subject;
+    let jobs = producer::claim(&pool, &horizon, &auth.project, subject, &claim).await?;
     for job in &jobs {
         metrics.job_started(&job.job_name);
     }

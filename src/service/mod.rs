@@ -12,6 +12,7 @@ pub mod counts;
 pub mod graphs;
 pub mod health;
 pub mod history;
+pub mod horizon;
 pub mod jobs;
 pub mod logs;
 pub mod producer;

@@ -4,6 +4,7 @@
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use super::horizon::QueueHorizon;
 use super::{ServiceError, begin, runs};
 use crate::domain::producer::{Beat, Claim, Completion, NewProducerJob};
 use crate::domain::{ClaimedJob, Code, JobId, Origin, ProjectId};
@@ -45,6 +46,7 @@ pub async fn enqueue(
 /// job's payload is the producer's own.
 pub async fn claim(
     pool: &PgPool,
+    horizon: &QueueHorizon,
     project: &ProjectId,
     subject: &str,
     claim: &Claim,
@@ -55,6 +57,7 @@ pub async fn claim(
     );
     let jobs = runs::claim(
         pool,
+        horizon,
         Some(project.as_str()),
         &worker,
         &claim.job_types,

@@ -10,6 +10,7 @@ use std::time::Duration;
 use sqlx::{Acquire, PgConnection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
+use super::horizon::QueueHorizon;
 use crate::domain::{ClaimedJob, GRAPH_MANAGEMENT, GraphJobPayload, JobStatus};
 use crate::store::completions::{Completer, Ending};
 use crate::store::queue::{self, FailedJob};
@@ -55,7 +56,9 @@ impl DerefMut for Fenced {
 }
 
 /// Claims up to `limit` claimable jobs of `job_types` (of `project` when given) for
-/// `worker_id`, leased for `lease` ([`queue::claim`]).
+/// `worker_id`, leased for `lease` ([`queue::claim`]), from the queue's `horizon` on; when
+/// nothing is claimable there, over every month (a job made pending in an older month
+/// since the horizon was read).
 ///
 /// The claim commits without waiting for the disk ([`crate::db::begin_unflushed`]): a
 /// claim lost in a crash of PostgreSQL is a lease that expired at once. The job is pending
@@ -64,6 +67,7 @@ impl DerefMut for Fenced {
 /// claim before it durable too. The job's start thus costs no disk flush of its own.
 pub async fn claim(
     pool: &PgPool,
+    horizon: &QueueHorizon,
     project: Option<&str>,
     worker_id: &str,
     job_types: &[String],
@@ -71,7 +75,20 @@ pub async fn claim(
     lease: Duration,
 ) -> Result<Vec<ClaimedJob>, StoreError> {
     let mut tx = crate::db::begin_unflushed(pool).await?;
-    let jobs = queue::claim(&mut *tx, project, worker_id, job_types, limit, lease).await?;
+    let from = horizon.current(&mut tx).await?;
+    let mut jobs = queue::claim(
+        &mut *tx,
+        project,
+        worker_id,
+        job_types,
+        limit,
+        lease,
+        Some(from),
+    )
+    .await?;
+    if jobs.is_empty() {
+        jobs = queue::claim(&mut *tx, project, worker_id, job_types, limit, lease, None).await?;
+    }
     tx.commit().await?;
     Ok(jobs)
 }

@@ -202,9 +202,10 @@ pub async fn check_claim_plans(conn: &mut PgConnection) -> Result<Vec<PlanCheck>
             .bind(16_i64)
             .bind(30.0_f64)
             .bind(None::<String>)
+            .bind(None::<chrono::DateTime<chrono::Utc>>)
             .fetch_one(&mut *conn)
             .await?;
-    let generic = explain_generic(conn, statement, 5).await?;
+    let generic = explain_generic(conn, statement, 6).await?;
     let parents = partition_parents(conn).await?;
     Ok([("custom", custom), ("generic", generic)]
         .into_iter()

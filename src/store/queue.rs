@@ -14,6 +14,7 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
@@ -33,7 +34,8 @@ fn secs(d: Duration) -> f64 {
 ///
 /// Each job type is read in the order of the `jobs_claimable` index (one ordered index scan
 /// that stops after `limit` rows, whatever the queue's length), and the types are merged;
-/// rows locked for a type but not taken are unlocked when the statement ends.
+/// rows locked for a type but not taken are unlocked when the statement ends. With a
+/// `horizon`, only jobs that began at or after it are read (and only their months opened).
 pub async fn claim(
     conn: impl PgExecutor<'_>,
     project: Option<&str>,
@@ -41,6 +43,7 @@ pub async fn claim(
     job_types: &[String],
     limit: i64,
     lease: Duration,
+    horizon: Option<DateTime<Utc>>,
 ) -> Result<Vec<ClaimedJob>, StoreError> {
     let rows = sqlx::query_file!(
         "src/store/sql/claim.sql",
@@ -49,6 +52,7 @@ pub async fn claim(
         limit,
         secs(lease),
         project,
+        horizon,
     )
     .fetch_all(conn)
     .await?;
@@ -69,6 +73,33 @@ pub async fn claim(
             cancel_requested: r.cancel_requested,
         })
         .collect())
+}
+
+/// The start (00:00 UTC of its first day) of the oldest month holding a pending job; of
+/// the current month when none does. One probe of each month's part of `jobs_claimable`
+/// in turn (the month bounds prune the others as the probe runs), stopping at the first
+/// month with a pending job.
+pub async fn oldest_pending_month(conn: impl PgExecutor<'_>) -> Result<DateTime<Utc>, StoreError> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT coalesce(
+               (SELECT m.start
+                FROM (SELECT d::timestamp AT TIME ZONE 'UTC' AS start,
+                             (d + interval '1 month') AT TIME ZONE 'UTC' AS next
+                      FROM (SELECT to_date(substr(c.relname, 6), 'YYYY_MM') AS d
+                            FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                            WHERE i.inhparent = 'jobs'::regclass) AS months
+                      ORDER BY 1) AS m
+                CROSS JOIN LATERAL (
+                    SELECT FROM jobs j
+                    WHERE j.status = 'pending' AND j.begin_time >= m.start
+                      AND j.begin_time < m.next
+                    ORDER BY j.job_type, j.priority DESC, j.run_after, j.id
+                    LIMIT 1) AS p
+                LIMIT 1),
+               date_trunc('month', now(), 'UTC')) AS "start!""#
+    )
+    .fetch_one(conn)
+    .await?)
 }
 
 /// Renews the lease for another `lease` and, with `progress`, records it (progress never

@@ -37,6 +37,7 @@ use crate::config::WorkerSettings;
 use crate::domain::JobStatus;
 use crate::engine::{BuiltinEngine, Engine};
 use crate::metrics::Metrics;
+use crate::service::horizon::QueueHorizon;
 use crate::service::runs;
 use crate::store::completions::Completer;
 
@@ -133,6 +134,8 @@ pub(crate) struct Shared {
     pub(crate) pool: PgPool,
     /// Ends jobs without a graph together.
     pub(crate) completer: Completer,
+    /// Where the claims start reading the queue.
+    pub(crate) horizon: QueueHorizon,
     pub(crate) engine: Arc<dyn Engine>,
     pub(crate) settings: PoolSettings,
     /// Freed by each job as it ends.
@@ -168,6 +171,7 @@ impl WorkerPool {
         debug_assert_eq!(reporting.status.concurrency(), concurrency);
         let shared = Arc::new(Shared {
             completer: Completer::over(pool.clone()),
+            horizon: QueueHorizon::default(),
             pool,
             engine,
             slots: Arc::new(Semaphore::new(concurrency)),
@@ -255,6 +259,7 @@ async fn dispatch(shared: Arc<Shared>, _running: status::RunningGuard) {
         if free > 0 {
             match runs::claim(
                 &shared.pool,
+                &shared.horizon,
                 None,
                 &shared.settings.worker_id,
                 &types,

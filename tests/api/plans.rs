@@ -162,7 +162,7 @@ async fn the_claim_updates_only_the_months_of_its_batch() {
         .unwrap();
     sqlx::raw_sql("BEGIN").execute(&mut *conn).await.unwrap();
     let explained: serde_json::Value = sqlx::query_scalar(
-        "EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE claim('w', '{Noop}', 10, 30, NULL)",
+        "EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE claim('w', '{Noop}', 10, 30, NULL, NULL)",
     )
     .fetch_one(&mut *conn)
     .await
@@ -191,4 +191,64 @@ async fn the_claim_updates_only_the_months_of_its_batch() {
             .unwrap();
     assert!(months.len() >= 5, "{explained:#}");
     assert_eq!(probed, [this_month.as_str()], "{explained:#}");
+}
+
+/// With the queue's horizon at this month, the claim's generic plan scans no older month:
+/// the picker and the update prune them as the statement starts.
+#[tokio::test]
+async fn the_claim_scans_no_month_before_its_horizon() {
+    let pool = service_pool(&fresh_database().await).await;
+    let mut conn = pool.acquire().await.unwrap();
+    sqlx::raw_sql(
+        r#"SELECT jobs_add_month((now() - make_interval(months => m))::date)
+           FROM generate_series(-1, 3) AS m;
+           INSERT INTO jobs (id, project_id, job_type, job_name, status, begin_time, payload)
+           SELECT gen_random_uuid(), 'queue', 'Noop', 'Noop', 'pending', now(), '{"a": 1}'
+           FROM generate_series(1, 50);
+           ANALYZE jobs;
+           SET plan_cache_mode = force_generic_plan"#,
+    )
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    let claim = include_str!("../../src/store/sql/claim.sql");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("PREPARE claim AS {claim}")))
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    sqlx::raw_sql("BEGIN").execute(&mut *conn).await.unwrap();
+    let explained: serde_json::Value = sqlx::query_scalar(
+        "EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE claim('w', '{Noop}', 10, 30, NULL,
+                                                      date_trunc('month', now(), 'UTC'))",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await.unwrap();
+
+    assert_eq!(explained[0]["Plan"]["Actual Rows"], 10);
+    fn scanned<'a>(node: &'a serde_json::Value, months: &mut Vec<&'a str>) {
+        if let Some(name) = node["Relation Name"].as_str() {
+            months.push(name);
+        }
+        for child in node["Plans"].as_array().into_iter().flatten() {
+            scanned(child, months);
+        }
+    }
+    let mut months = Vec::new();
+    scanned(&explained[0]["Plan"], &mut months);
+    let this_month: String =
+        sqlx::query_scalar("SELECT 'jobs_' || to_char(now() AT TIME ZONE 'UTC', 'YYYY_MM')")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+    let scans: Vec<&str> = months
+        .into_iter()
+        .filter(|m| m.starts_with("jobs_"))
+        .collect();
+    assert!(scans.contains(&this_month.as_str()), "{explained:#}");
+    assert!(
+        scans.iter().all(|m| *m >= this_month.as_str()),
+        "an older month is scanned: {scans:?}"
+    );
 }

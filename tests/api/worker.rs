@@ -368,6 +368,7 @@ async fn a_stale_worker_changes_nothing_once_its_lease_is_taken() {
         &["GraphManagement".to_owned()],
         10,
         Duration::from_secs(30),
+        None,
     )
     .await
     .unwrap();
@@ -902,6 +903,7 @@ async fn jobs_without_a_payload_are_records_and_never_claimed() {
         &["GraphManagement".to_owned()],
         10,
         Duration::from_secs(30),
+        None,
     )
     .await
     .unwrap();
