@@ -9,7 +9,6 @@ mod console;
 mod counts;
 mod errors;
 mod export;
-mod fold;
 mod fuzz;
 mod graphs;
 mod helpers;
