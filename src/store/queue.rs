@@ -79,15 +79,14 @@ pub async fn claim(
 /// the current month when none does. One probe of each month's part of `jobs_claimable`
 /// in turn (the month bounds prune the others as the probe runs), stopping at the first
 /// month with a pending job.
-pub async fn oldest_pending_month(conn: impl PgExecutor<'_>) -> Result<DateTime<Utc>, StoreError> {
+pub async fn oldest_pending_month(conn: &mut PgConnection) -> Result<DateTime<Utc>, StoreError> {
+    let months = super::months::months(&mut *conn).await?;
     Ok(sqlx::query_scalar!(
         r#"SELECT coalesce(
                (SELECT m.start
                 FROM (SELECT d::timestamp AT TIME ZONE 'UTC' AS start,
                              (d + interval '1 month') AT TIME ZONE 'UTC' AS next
-                      FROM (SELECT to_date(substr(c.relname, 6), 'YYYY_MM') AS d
-                            FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-                            WHERE i.inhparent = 'jobs'::regclass) AS months
+                      FROM unnest($1::date[]) AS d
                       ORDER BY 1) AS m
                 CROSS JOIN LATERAL (
                     SELECT FROM jobs j
@@ -96,7 +95,8 @@ pub async fn oldest_pending_month(conn: impl PgExecutor<'_>) -> Result<DateTime<
                     ORDER BY j.job_type, j.priority DESC, j.run_after, j.id
                     LIMIT 1) AS p
                 LIMIT 1),
-               date_trunc('month', now(), 'UTC')) AS "start!""#
+               date_trunc('month', now(), 'UTC')) AS "start!""#,
+        &months,
     )
     .fetch_one(conn)
     .await?)

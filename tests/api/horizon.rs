@@ -100,7 +100,7 @@ async fn a_horizon_of_months_without_pending_jobs_is_this_month() {
         .await
         .unwrap();
     let mut conn = app.pool.acquire().await.unwrap();
-    let horizon = jobcenter::store::queue::oldest_pending_month(&mut *conn)
+    let horizon = jobcenter::store::queue::oldest_pending_month(&mut conn)
         .await
         .unwrap();
     let this_month: chrono::DateTime<Utc> =
@@ -111,7 +111,7 @@ async fn a_horizon_of_months_without_pending_jobs_is_this_month() {
     assert_eq!(horizon, this_month);
 
     app.insert_old_pending("older", 65, 0).await;
-    let horizon = jobcenter::store::queue::oldest_pending_month(&mut *conn)
+    let horizon = jobcenter::store::queue::oldest_pending_month(&mut conn)
         .await
         .unwrap();
     let begin: chrono::DateTime<Utc> =

@@ -7,7 +7,8 @@ use chrono::NaiveDate;
 use jobcenter::cli::seed::{SeedArgs, run as seed};
 use jobcenter::domain::ProjectId;
 use jobcenter::store::plans::{PlanCheck, check_claim_plans, check_list_plans, check_status_plans};
-use sqlx::PgPool;
+use serde_json::Value;
+use sqlx::{PgConnection, PgPool};
 
 use crate::helpers::fresh_database;
 
@@ -132,6 +133,58 @@ async fn the_claim_reads_its_batch_off_the_queue_index() {
     );
 }
 
+/// The claim's generic plan for a batch of 10 with the horizon `horizon` (an SQL
+/// expression), run under EXPLAIN ANALYZE and rolled back, on months from three back to
+/// the next one, 50 pending jobs this month and, with `history`, 100 finished jobs in
+/// each of the three past months.
+async fn explain_claim(conn: &mut PgConnection, history: bool, horizon: &str) -> Value {
+    sqlx::raw_sql(
+        r#"SELECT jobs_add_month((now() - make_interval(months => m))::date)
+           FROM generate_series(-1, 3) AS m;
+           INSERT INTO jobs (id, project_id, job_type, job_name, status, begin_time, payload)
+           SELECT gen_random_uuid(), 'queue', 'Noop', 'Noop', 'pending', now(), '{"a": 1}'
+           FROM generate_series(1, 50)"#,
+    )
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    if history {
+        sqlx::raw_sql(
+            r#"INSERT INTO jobs (id, project_id, job_type, job_name, status, begin_time, end_time, payload)
+               SELECT gen_random_uuid(), 'queue', 'Noop', 'Noop', 'success',
+                      now() - make_interval(months => m), now(), '{"a": 1}'
+               FROM generate_series(1, 100), generate_series(1, 3) AS m"#,
+        )
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    }
+    let claim = include_str!("../../src/store/sql/claim.sql");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "ANALYZE jobs; SET plan_cache_mode = force_generic_plan; PREPARE claim AS {claim}"
+    )))
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    sqlx::raw_sql("BEGIN").execute(&mut *conn).await.unwrap();
+    let explained = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE claim('w', '{{Noop}}', 10, 30, NULL, {horizon})"
+    )))
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await.unwrap();
+    explained
+}
+
+/// The name of this month's part of `jobs`.
+async fn this_month(conn: &mut PgConnection) -> String {
+    sqlx::query_scalar("SELECT 'jobs_' || to_char(now() AT TIME ZONE 'UTC', 'YYYY_MM')")
+        .fetch_one(conn)
+        .await
+        .unwrap()
+}
+
 /// The claim's update probes only the months its batch came from: with jobs in three past
 /// months and the batch in this one, the generic plan's scans of the other months never
 /// run (pruned as the statement runs, on the picked rows' begin-time range).
@@ -139,35 +192,7 @@ async fn the_claim_reads_its_batch_off_the_queue_index() {
 async fn the_claim_updates_only_the_months_of_its_batch() {
     let pool = service_pool(&fresh_database().await).await;
     let mut conn = pool.acquire().await.unwrap();
-    sqlx::raw_sql(
-        r#"SELECT jobs_add_month((now() - make_interval(months => m))::date)
-           FROM generate_series(-1, 3) AS m;
-           INSERT INTO jobs (id, project_id, job_type, job_name, status, begin_time, end_time, payload)
-           SELECT gen_random_uuid(), 'queue', 'Noop', 'Noop', 'success',
-                  now() - make_interval(months => m), now(), '{"a": 1}'
-           FROM generate_series(1, 100), generate_series(1, 3) AS m;
-           INSERT INTO jobs (id, project_id, job_type, job_name, status, begin_time, payload)
-           SELECT gen_random_uuid(), 'queue', 'Noop', 'Noop', 'pending', now(), '{"a": 1}'
-           FROM generate_series(1, 50);
-           ANALYZE jobs;
-           SET plan_cache_mode = force_generic_plan"#,
-    )
-    .execute(&mut *conn)
-    .await
-    .unwrap();
-    let claim = include_str!("../../src/store/sql/claim.sql");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("PREPARE claim AS {claim}")))
-        .execute(&mut *conn)
-        .await
-        .unwrap();
-    sqlx::raw_sql("BEGIN").execute(&mut *conn).await.unwrap();
-    let explained: serde_json::Value = sqlx::query_scalar(
-        "EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE claim('w', '{Noop}', 10, 30, NULL, NULL)",
-    )
-    .fetch_one(&mut *conn)
-    .await
-    .unwrap();
-    sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await.unwrap();
+    let explained = explain_claim(&mut conn, true, "NULL").await;
 
     let update = &explained[0]["Plan"];
     assert_eq!(update["Node Type"], "ModifyTable");
@@ -184,11 +209,7 @@ async fn the_claim_updates_only_the_months_of_its_batch() {
         .filter(|scan| scan["Actual Loops"].as_u64() != Some(0))
         .map(|scan| scan["Relation Name"].as_str().unwrap())
         .collect();
-    let this_month: String =
-        sqlx::query_scalar("SELECT 'jobs_' || to_char(now() AT TIME ZONE 'UTC', 'YYYY_MM')")
-            .fetch_one(&mut *conn)
-            .await
-            .unwrap();
+    let this_month = this_month(&mut conn).await;
     assert!(months.len() >= 5, "{explained:#}");
     assert_eq!(probed, [this_month.as_str()], "{explained:#}");
 }
@@ -199,35 +220,10 @@ async fn the_claim_updates_only_the_months_of_its_batch() {
 async fn the_claim_scans_no_month_before_its_horizon() {
     let pool = service_pool(&fresh_database().await).await;
     let mut conn = pool.acquire().await.unwrap();
-    sqlx::raw_sql(
-        r#"SELECT jobs_add_month((now() - make_interval(months => m))::date)
-           FROM generate_series(-1, 3) AS m;
-           INSERT INTO jobs (id, project_id, job_type, job_name, status, begin_time, payload)
-           SELECT gen_random_uuid(), 'queue', 'Noop', 'Noop', 'pending', now(), '{"a": 1}'
-           FROM generate_series(1, 50);
-           ANALYZE jobs;
-           SET plan_cache_mode = force_generic_plan"#,
-    )
-    .execute(&mut *conn)
-    .await
-    .unwrap();
-    let claim = include_str!("../../src/store/sql/claim.sql");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("PREPARE claim AS {claim}")))
-        .execute(&mut *conn)
-        .await
-        .unwrap();
-    sqlx::raw_sql("BEGIN").execute(&mut *conn).await.unwrap();
-    let explained: serde_json::Value = sqlx::query_scalar(
-        "EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE claim('w', '{Noop}', 10, 30, NULL,
-                                                      date_trunc('month', now(), 'UTC'))",
-    )
-    .fetch_one(&mut *conn)
-    .await
-    .unwrap();
-    sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await.unwrap();
+    let explained = explain_claim(&mut conn, false, "date_trunc('month', now(), 'UTC')").await;
 
     assert_eq!(explained[0]["Plan"]["Actual Rows"], 10);
-    fn scanned<'a>(node: &'a serde_json::Value, months: &mut Vec<&'a str>) {
+    fn scanned<'a>(node: &'a Value, months: &mut Vec<&'a str>) {
         if let Some(name) = node["Relation Name"].as_str() {
             months.push(name);
         }
@@ -237,11 +233,7 @@ async fn the_claim_scans_no_month_before_its_horizon() {
     }
     let mut months = Vec::new();
     scanned(&explained[0]["Plan"], &mut months);
-    let this_month: String =
-        sqlx::query_scalar("SELECT 'jobs_' || to_char(now() AT TIME ZONE 'UTC', 'YYYY_MM')")
-            .fetch_one(&mut *conn)
-            .await
-            .unwrap();
+    let this_month = this_month(&mut conn).await;
     let scans: Vec<&str> = months
         .into_iter()
         .filter(|m| m.starts_with("jobs_"))
