@@ -54,8 +54,9 @@ pub enum Command {
     },
     /// Fill the store with realistic, deterministic jobs.
     Seed(seed::SeedArgs),
-    /// EXPLAIN every statement shape of the job list on this database; fails on a
-    /// sequential scan or a sort of the jobs table.
+    /// EXPLAIN every statement shape of the job list (and the job status, the claim and
+    /// the fold) on this database; fails on a sequential scan or a sort of the jobs
+    /// table, or a fold statement that reads its deltas twice.
     CheckPlans {
         /// Project whose statistics the plans use.
         #[arg(long)]
@@ -135,7 +136,8 @@ impl Cli {
     }
 }
 
-/// Prints every bad plan of the list statements; an error when there is one.
+/// Prints every bad plan of the list, status, claim and fold statements; an error when there
+/// is one.
 async fn check_plans(
     url: &str,
     db_settings: &crate::config::DatabaseSettings,
@@ -147,6 +149,7 @@ async fn check_plans(
     let mut checks = crate::store::plans::check_list_plans(&mut conn, project, deep_offset).await?;
     checks.extend(crate::store::plans::check_status_plans(&mut conn).await?);
     checks.extend(crate::store::plans::check_claim_plans(&mut conn).await?);
+    checks.extend(crate::store::plans::check_fold_plans(&mut conn).await?);
     let bad: Vec<_> = checks.iter().filter(|c| c.problem.is_some()).collect();
     for check in &bad {
         println!(

@@ -21,105 +21,33 @@ pub const SEGMENT_TARGET: i64 = 128;
 
 /// Adds the visible deltas to the all-time totals.
 pub async fn merge_totals(conn: impl PgExecutor<'_>) -> Result<(), StoreError> {
-    sqlx::query!(
-        r#"MERGE INTO job_counts_total c
-           USING (SELECT d.project_id, g.key AS graph_key, s.key AS status_key, sum(d.n)::int8 AS n
-                  FROM (SELECT project_id, graph_name, status, sum(n) AS n FROM job_count_deltas
-                        GROUP BY 1, 2, 3) AS d
-                  CROSS JOIN LATERAL (VALUES (coalesce(d.graph_name, '')), ('*')) AS g (key)
-                  CROSS JOIN LATERAL (VALUES (d.status), ('*')) AS s (key)
-                  GROUP BY 1, 2, 3 HAVING sum(d.n) <> 0) AS x
-           ON c.project_id = x.project_id AND c.graph_key = x.graph_key AND c.status_key = x.status_key
-           WHEN MATCHED AND c.n + x.n = 0 THEN DELETE
-           WHEN MATCHED THEN UPDATE SET n = c.n + x.n
-           WHEN NOT MATCHED THEN INSERT (project_id, graph_key, status_key, n)
-                VALUES (x.project_id, x.graph_key, x.status_key, x.n)"#
-    )
-    .execute(conn)
-    .await?;
+    sqlx::query_file!("src/store/sql/fold_totals.sql")
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
 /// Adds the visible deltas to the month counts.
 pub async fn merge_months(conn: impl PgExecutor<'_>) -> Result<(), StoreError> {
-    sqlx::query!(
-        r#"MERGE INTO job_counts_month c
-           USING (SELECT d.project_id, g.key AS graph_key, s.key AS status_key,
-                         d.month,
-                         CASE WHEN d.end_day = 'infinity' THEN d.end_day
-                              ELSE date_trunc('month', d.end_day)::date END AS end_key,
-                         sum(d.n)::int8 AS n
-                  FROM (SELECT project_id, graph_name, status,
-                               date_trunc('month', begin_time AT TIME ZONE 'UTC')::date AS month,
-                               end_day, sum(n) AS n
-                        FROM job_count_deltas GROUP BY 1, 2, 3, 4, 5) AS d
-                  CROSS JOIN LATERAL (VALUES (coalesce(d.graph_name, '')), ('*')) AS g (key)
-                  CROSS JOIN LATERAL (VALUES (d.status), ('*')) AS s (key)
-                  GROUP BY 1, 2, 3, 4, 5 HAVING sum(d.n) <> 0) AS x
-           ON c.project_id = x.project_id AND c.graph_key = x.graph_key
-              AND c.status_key = x.status_key AND c.month = x.month AND c.end_key = x.end_key
-           WHEN MATCHED AND c.n + x.n = 0 THEN DELETE
-           WHEN MATCHED THEN UPDATE SET n = c.n + x.n
-           WHEN NOT MATCHED THEN INSERT (project_id, graph_key, status_key, month, end_key, n)
-                VALUES (x.project_id, x.graph_key, x.status_key, x.month, x.end_key, x.n)"#
-    )
-    .execute(conn)
-    .await?;
+    sqlx::query_file!("src/store/sql/fold_months.sql")
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
 /// Adds the visible deltas to the day counts.
 pub async fn merge_days(conn: impl PgExecutor<'_>) -> Result<(), StoreError> {
-    sqlx::query!(
-        r#"MERGE INTO job_counts_day c
-           USING (SELECT d.project_id, g.key AS graph_key, s.key AS status_key,
-                         d.day, d.end_day AS end_key, sum(d.n)::int8 AS n
-                  FROM (SELECT project_id, graph_name, status,
-                               (begin_time AT TIME ZONE 'UTC')::date AS day, end_day, sum(n) AS n
-                        FROM job_count_deltas GROUP BY 1, 2, 3, 4, 5) AS d
-                  CROSS JOIN LATERAL (VALUES (coalesce(d.graph_name, '')), ('*')) AS g (key)
-                  CROSS JOIN LATERAL (VALUES (d.status), ('*')) AS s (key)
-                  GROUP BY 1, 2, 3, 4, 5 HAVING sum(d.n) <> 0) AS x
-           ON c.project_id = x.project_id AND c.graph_key = x.graph_key
-              AND c.status_key = x.status_key AND c.day = x.day AND c.end_key = x.end_key
-           WHEN MATCHED AND c.n + x.n = 0 THEN DELETE
-           WHEN MATCHED THEN UPDATE SET n = c.n + x.n
-           WHEN NOT MATCHED THEN INSERT (project_id, graph_key, status_key, day, end_key, n)
-                VALUES (x.project_id, x.graph_key, x.status_key, x.day, x.end_key, x.n)"#
-    )
-    .execute(conn)
-    .await?;
+    sqlx::query_file!("src/store/sql/fold_days.sql")
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
 /// Adds the visible deltas to the segment counts.
 pub async fn merge_segments(conn: impl PgExecutor<'_>) -> Result<(), StoreError> {
-    sqlx::query!(
-        r#"WITH delta_segments AS MATERIALIZED (
-               SELECT u.project_id, u.begin_time,
-                      greatest(date_trunc('day', u.begin_time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
-                        (SELECT max(g.starts_at) FROM job_segments g
-                         WHERE g.project_id = u.project_id AND g.starts_at <= u.begin_time)) AS starts_at
-               FROM (SELECT DISTINCT project_id, begin_time FROM job_count_deltas) AS u)
-           MERGE INTO job_counts_segment c
-           USING (SELECT d.project_id, g.key AS graph_key, s.key AS status_key,
-                         d.starts_at, d.end_day AS end_key, sum(d.n)::int8 AS n
-                  FROM (SELECT b.project_id, b.graph_name, b.status, b.end_day, b.n, t.starts_at
-                        FROM (SELECT project_id, graph_name, status, begin_time, end_day, sum(n) AS n
-                              FROM job_count_deltas GROUP BY 1, 2, 3, 4, 5) AS b
-                        JOIN delta_segments t USING (project_id, begin_time)) AS d
-                  CROSS JOIN LATERAL (VALUES (coalesce(d.graph_name, '')), ('*')) AS g (key)
-                  CROSS JOIN LATERAL (VALUES (d.status), ('*')) AS s (key)
-                  GROUP BY 1, 2, 3, 4, 5 HAVING sum(d.n) <> 0) AS x
-           ON c.project_id = x.project_id AND c.graph_key = x.graph_key
-              AND c.status_key = x.status_key AND c.starts_at = x.starts_at AND c.end_key = x.end_key
-           WHEN MATCHED AND c.n + x.n = 0 THEN DELETE
-           WHEN MATCHED THEN UPDATE SET n = c.n + x.n
-           WHEN NOT MATCHED THEN INSERT (project_id, graph_key, status_key, starts_at, end_key, n)
-                VALUES (x.project_id, x.graph_key, x.status_key, x.starts_at, x.end_key, x.n)"#
-    )
-    .execute(conn)
-    .await?;
+    sqlx::query_file!("src/store/sql/fold_segments.sql")
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -133,19 +61,9 @@ pub struct Segment {
 /// The segments the visible deltas fall in that now hold more than [`SEGMENT_MAX`] jobs
 /// (call after [`merge_segments`], before [`delete_deltas`]).
 pub async fn dense_touched_segments(conn: impl PgExecutor<'_>) -> Result<Vec<Segment>, StoreError> {
-    Ok(sqlx::query_as!(
+    Ok(sqlx::query_file_as!(
         Segment,
-        r#"SELECT c.project_id, c.starts_at FROM job_counts_segment c
-           WHERE c.graph_key = '*' AND c.status_key = '*'
-             AND (c.project_id, c.starts_at) IN (
-                 SELECT u.project_id, greatest(date_trunc('day', u.begin_time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
-                                        (SELECT max(g.starts_at) FROM job_segments g
-                                        WHERE g.project_id = u.project_id AND g.starts_at <= u.begin_time))
-                 FROM (SELECT project_id, begin_time FROM job_count_deltas
-                       GROUP BY 1, 2 HAVING sum(n) > 0) AS u
-                 GROUP BY 1, 2)
-           GROUP BY 1, 2
-           HAVING sum(c.n) > $1::int8"#,
+        "src/store/sql/fold_dense_segments.sql",
         SEGMENT_MAX,
     )
     .fetch_all(conn)

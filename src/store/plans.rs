@@ -1,14 +1,15 @@
-//! Plan checks for the job list, the job status and the claim: `EXPLAIN` of every
-//! statement shape the list API can produce, as a custom plan (the parameters' values
-//! known) and as the generic plan a prepared statement switches to after a few executions
-//! (the trap where a partial index on a status cannot serve `status = $1`).
+//! Plan checks: `EXPLAIN` of every statement shape the list API can produce, as a custom
+//! plan (the parameters' values known) and as the generic plan a prepared statement
+//! switches to after a few executions (the trap where a partial index on a status cannot
+//! serve `status = $1`); of the job status and the claim; and of the fold ([`fold`]).
 //!
 //! Partitions (the history's months) count as their table, and their indexes as the
 //! table's. A shape fails when its plan reads `jobs`, `job_files` or the month, day and
 //! segment counts sequentially (a month of a few pages aside), or sorts jobs rows (the
-//! page must come off an index in list order, so nothing sorts more rows than the page). `job_counts_total` (a row per project, graph
-//! and status) and `job_count_deltas` (what the fold has not moved yet) may be read
-//! sequentially while they are a few pages: the planner's choice on a small store.
+//! page must come off an index in list order, so nothing sorts more rows than the page).
+//! `job_counts_total` (a row per project, graph and status) and `job_count_deltas` (what
+//! the fold has not moved yet) may be read sequentially while they are a few pages: the
+//! planner's choice on a small store.
 
 use std::collections::HashMap;
 
@@ -19,6 +20,10 @@ use sqlx::{Arguments, AssertSqlSafe, Execute, PgConnection, Postgres, QueryBuild
 use super::StoreError;
 use super::list::list_query;
 use crate::domain::{JobFilter, JobQuery, JobStatus, Page, ProjectId};
+
+mod fold;
+
+pub use fold::check_fold_plans;
 
 /// The verdict on one statement shape in one plan mode.
 #[derive(Debug, Clone)]

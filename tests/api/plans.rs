@@ -1,12 +1,15 @@
 //! Plans of the job list on seeded data: every statement shape (filters, shallow and deep
 //! offsets, custom and generic plans) reads an index in list order, never
-//! the whole jobs table; the claim reads its batch off the queue's index; and the checks
-//! do catch a bad plan.
+//! the whole jobs table; the claim reads its batch off the queue's index; the fold reads
+//! its deltas once per statement; and the checks do catch a bad plan.
 
 use chrono::NaiveDate;
 use jobcenter::cli::seed::{SeedArgs, run as seed};
 use jobcenter::domain::ProjectId;
-use jobcenter::store::plans::{PlanCheck, check_claim_plans, check_list_plans, check_status_plans};
+use jobcenter::service::counts::fold_all;
+use jobcenter::store::plans::{
+    PlanCheck, check_claim_plans, check_fold_plans, check_list_plans, check_status_plans,
+};
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 
@@ -243,4 +246,81 @@ async fn the_claim_scans_no_month_before_its_horizon() {
         scans.iter().all(|m| *m >= this_month.as_str()),
         "an older month is scanned: {scans:?}"
     );
+}
+
+/// The fold reads the deltas once per statement even when planned on the estimate a vacuum
+/// leaves on a nearly empty delta table (about no rows over its pages), and then folds
+/// thousands of deltas, each job its own, into exact counts.
+#[tokio::test]
+async fn the_fold_reads_its_deltas_once_whatever_their_estimate() {
+    let pool = service_pool(&fresh_database().await).await;
+    let today = chrono::Utc::now().date_naive();
+    jobcenter::store::months::add_months(&pool, today - chrono::Days::new(1), today)
+        .await
+        .unwrap();
+    // One live delta at the table's end keeps the vacuum from truncating it.
+    sqlx::raw_sql(
+        "INSERT INTO job_count_deltas SELECT 'stale', NULL, 'success', now(), 'infinity', 0
+         FROM generate_series(1, 3000);
+         INSERT INTO job_count_deltas VALUES ('stale', NULL, 'running', now(), 'infinity', 0);
+         DELETE FROM job_count_deltas WHERE status = 'success'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::raw_sql("VACUUM job_count_deltas")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let (pages, rows): (i32, f32) = sqlx::query_as(
+        "SELECT relpages, reltuples FROM pg_class WHERE relname = 'job_count_deltas'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(pages > 10 && rows <= 1.0, "{pages} pages, {rows} rows");
+    // Each job begins at its own millisecond: one delta per job.
+    sqlx::raw_sql(
+        r#"INSERT INTO jobs (id, project_id, job_type, job_name, status, begin_time)
+           SELECT (lpad(to_hex((extract(epoch FROM at) * 1000)::int8), 12, '0') || '7'
+                   || substr(md5(random()::text), 1, 19))::uuid,
+                  'many', 'Noop', 'Noop', 'pending', at
+           FROM (SELECT now() - i * interval '1 millisecond' AS at
+                 FROM generate_series(1, 5000) AS i) AS begins"#,
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    let mut conn = pool.acquire().await.unwrap();
+    let fold = check_fold_plans(&mut conn).await.unwrap();
+    assert_eq!(fold.len(), 5);
+    assert!(fold.iter().all(|c| c.problem.is_none()), "{fold:#?}");
+    assert!(fold_all(&mut conn).await.unwrap());
+    let counted = |table: &'static str| {
+        let statement = format!(
+            "SELECT sum(n)::int8 FROM {table}
+             WHERE project_id = 'many' AND graph_key = '*' AND status_key = '*'"
+        );
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, Option<i64>>(sqlx::AssertSqlSafe(statement))
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    for table in [
+        "job_counts_total",
+        "job_counts_month",
+        "job_counts_day",
+        "job_counts_segment",
+    ] {
+        assert_eq!(counted(table).await, Some(5000), "{table}");
+    }
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM job_count_deltas")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
 }
