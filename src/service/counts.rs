@@ -78,6 +78,11 @@ pub async fn fold(conn: &mut PgConnection) -> Result<Folded, StoreError> {
     Ok(Folded { deltas, segments })
 }
 
+/// Vacuums the delta table (outside any transaction; see `store::counts::vacuum_deltas`).
+pub async fn vacuum_deltas(conn: &mut PgConnection) -> Result<(), StoreError> {
+    counts::vacuum_deltas(conn).await
+}
+
 /// One [`fold`] under the fold lock, unless another session holds it (`None`).
 pub async fn fold_if_free(conn: &mut PgConnection) -> Result<Option<Folded>, StoreError> {
     if !try_lock(&mut *conn).await? {

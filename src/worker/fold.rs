@@ -1,12 +1,14 @@
 //! The count folder: a background task of every `serve` and `worker` process that folds
-//! the count store's deltas every `counts.fold_interval_ms` (`service::counts`), and makes
-//! the history's current and next months at its start and then hourly
-//! (`service::history`).
+//! the count store's deltas every `counts.fold_interval_ms` (`service::counts`), vacuums
+//! the delta table once it has folded [`VACUUM_AFTER`] deltas, and makes the history's
+//! current and next months at its start and then hourly (`service::history`).
 //!
 //! Policy: the task keeps one connection of its own and folds on it under the fold lock
 //! when no other session holds it (another process's folder, `seed`); a failed fold is
 //! logged once (until one succeeds again) and tried at the next interval, on a new
 //! connection. Reads stay exact while no fold runs at all, only slower as deltas pile up.
+//! The vacuum does not wait for autovacuum, which may be off or a minute away: every fold
+//! and every job list reads past the deltas folded since the last one.
 
 use std::time::{Duration, Instant};
 
@@ -62,11 +64,17 @@ async fn run(pool: PgPool, interval: Duration, mut stop: watch::Receiver<bool>) 
 /// How often the folder makes sure the current and next months exist.
 const MONTHS_EVERY: Duration = Duration::from_secs(3600);
 
-/// The folder's connection, and when it last made the months.
+/// Deltas folded (so deleted) between two vacuums of the delta table: a few seconds of a
+/// busy queue's job writes.
+pub const VACUUM_AFTER: u64 = 5_000;
+
+/// The folder's connection, when it last made the months, and the deltas it has folded
+/// since its last vacuum.
 #[derive(Default)]
 struct Folder {
     conn: Option<PgConnection>,
     months_made_at: Option<Instant>,
+    folded_since_vacuum: u64,
 }
 
 impl Folder {
@@ -86,13 +94,20 @@ impl Folder {
             Some(conn) => conn,
             None => self.conn.insert(pool.acquire().await?.detach()),
         };
-        let folded = counts::fold_if_free(conn).await?;
-        if let Some(folded) = folded.filter(|f| f.segments > 0) {
+        let Some(folded) = counts::fold_if_free(conn).await? else {
+            return Ok(());
+        };
+        if folded.segments > 0 {
             tracing::debug!(
                 deltas = folded.deltas,
                 segments = folded.segments,
                 "job counts folded"
             );
+        }
+        self.folded_since_vacuum += folded.deltas;
+        if self.folded_since_vacuum >= VACUUM_AFTER {
+            counts::vacuum_deltas(&mut *conn).await?;
+            self.folded_since_vacuum = 0;
         }
         Ok(())
     }

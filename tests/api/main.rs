@@ -9,6 +9,7 @@ mod console;
 mod counts;
 mod errors;
 mod export;
+mod fold;
 mod fuzz;
 mod graphs;
 mod helpers;
