@@ -6,6 +6,8 @@
 //! same deltas, so the deltas merged at each grain are exactly the ones deleted at the end,
 //! and a writer's deltas committed meanwhile wait for the next fold. A count that reaches
 //! zero is deleted, so the lists' sums read live rows only.
+//! The merges' statements are in `sql/fold_*.sql`: each reads the deltas once, so its cost
+//! is linear in them whatever the table's row estimate (`store::plans::fold` checks it).
 
 use std::time::Duration;
 
