@@ -166,8 +166,9 @@ async fn check_plans(
     );
     println!(
         "{} plans checked (16 filter shapes x 2 offsets x custom/generic, the job-status \
-         statement, the claim custom/generic): no sequential scan or sort of jobs, and the \
-         claim's batch off the queue's index",
+         statement, the claim custom/generic, the fold's five statements): no sequential \
+         scan or sort of jobs, the claim's batch off the queue's index, and the fold's \
+         deltas read once per statement",
         checks.len()
     );
     Ok(())

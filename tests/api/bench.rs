@@ -25,7 +25,7 @@ async fn the_harness_runs_end_to_end_at_scale_one_hundredth() {
     let report = std::fs::read_to_string(&report).expect("the report");
     for expected in [
         "100000 jobs, 10 projects, \"big\" 10000",
-        "Plans: 103 plans checked",
+        "Plans: 108 plans checked",
         "| big | offset 9000 | 10000 |",
         "| p0001 | no filter | 10000 |",
         "| big | job status, one job polled (import, files) |",
