@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use jobcenter::worker::fold::VACUUM_AFTER;
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, insert_jobs_one_per_millisecond};
 
 #[tokio::test]
 async fn the_folder_vacuums_the_delta_table_after_folding_many_deltas() {
@@ -23,16 +23,8 @@ async fn the_folder_vacuums_the_delta_table_after_folding_many_deltas() {
     // Each job begins at its own millisecond, so each insert and each delete writes a
     // delta of its own: twice VACUUM_AFTER deltas, which cancel out, in one transaction.
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        r#"BEGIN;
-           CREATE TEMP TABLE begins AS
-           SELECT now() + i * interval '1 millisecond' AS at FROM generate_series(1, {VACUUM_AFTER}) AS i;
-           INSERT INTO jobs (id, project_id, job_type, job_name, status, begin_time)
-           SELECT (lpad(to_hex((extract(epoch FROM at) * 1000)::int8), 12, '0') || '7'
-                   || substr(md5(random()::text), 1, 19))::uuid,
-                  'vacuumed', 'Noop', 'Noop', 'pending', at
-           FROM begins;
-           DELETE FROM jobs WHERE project_id = 'vacuumed';
-           COMMIT;"#
+        "BEGIN; {}; DELETE FROM jobs WHERE project_id = 'vacuumed'; COMMIT;",
+        insert_jobs_one_per_millisecond("vacuumed", VACUUM_AFTER)
     )))
     .execute(&app.pool)
     .await

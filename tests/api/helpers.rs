@@ -498,3 +498,17 @@ pub fn serve_command(url: &str, port: u16) -> tokio::process::Command {
         .env("JOBCENTER__RETENTION__ENABLED", "false");
     command
 }
+
+/// An INSERT of `n` pending jobs of `project`, each begun at its own millisecond before
+/// now, so that each writes a count delta of its own; their ids are laid out as the
+/// service's (UUID v7: the time first), so a job's month is known from its id.
+pub fn insert_jobs_one_per_millisecond(project: &str, n: u64) -> String {
+    format!(
+        r#"INSERT INTO jobs (id, project_id, job_type, job_name, status, begin_time)
+           SELECT (lpad(to_hex((extract(epoch FROM at) * 1000)::int8), 12, '0') || '7'
+                   || substr(md5(random()::text), 1, 19))::uuid,
+                  '{project}', 'Noop', 'Noop', 'pending', at
+           FROM (SELECT now() - i * interval '1 millisecond' AS at
+                 FROM generate_series(1, {n}) AS i) AS begins"#
+    )
+}

@@ -13,7 +13,7 @@ use jobcenter::store::plans::{
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 
-use crate::helpers::fresh_database;
+use crate::helpers::{fresh_database, insert_jobs_one_per_millisecond};
 
 /// A pool on `url` whose connections have the service's session settings (the plans
 /// checked are the service's).
@@ -280,14 +280,9 @@ async fn the_fold_reads_its_deltas_once_whatever_their_estimate() {
     .unwrap();
     assert!(pages > 10 && rows <= 1.0, "{pages} pages, {rows} rows");
     // Each job begins at its own millisecond: one delta per job.
-    sqlx::raw_sql(
-        r#"INSERT INTO jobs (id, project_id, job_type, job_name, status, begin_time)
-           SELECT (lpad(to_hex((extract(epoch FROM at) * 1000)::int8), 12, '0') || '7'
-                   || substr(md5(random()::text), 1, 19))::uuid,
-                  'many', 'Noop', 'Noop', 'pending', at
-           FROM (SELECT now() - i * interval '1 millisecond' AS at
-                 FROM generate_series(1, 5000) AS i) AS begins"#,
-    )
+    sqlx::raw_sql(sqlx::AssertSqlSafe(insert_jobs_one_per_millisecond(
+        "many", 5000,
+    )))
     .execute(&pool)
     .await
     .unwrap();

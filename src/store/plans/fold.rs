@@ -13,29 +13,33 @@ use super::{PlanCheck, nodes, reads};
 use crate::store::StoreError;
 use crate::store::counts::SEGMENT_MAX;
 
-/// The fold's statements that read the deltas, by name, with their text.
-const STATEMENTS: [(&str, &str); 5] = [
-    ("fold totals", include_str!("../sql/fold_totals.sql")),
-    ("fold months", include_str!("../sql/fold_months.sql")),
-    ("fold days", include_str!("../sql/fold_days.sql")),
-    ("fold segments", include_str!("../sql/fold_segments.sql")),
+/// The fold's statements that read the deltas: name, text, and the value of its one
+/// parameter (the dense-segment threshold) if it takes one.
+const STATEMENTS: [(&str, &str, Option<i64>); 5] = [
+    ("fold totals", include_str!("../sql/fold_totals.sql"), None),
+    ("fold months", include_str!("../sql/fold_months.sql"), None),
+    ("fold days", include_str!("../sql/fold_days.sql"), None),
+    (
+        "fold segments",
+        include_str!("../sql/fold_segments.sql"),
+        None,
+    ),
     (
         "fold dense segments",
         include_str!("../sql/fold_dense_segments.sql"),
+        Some(SEGMENT_MAX),
     ),
 ];
 
 /// Explains each fold statement as planned now (on the delta table's current estimate).
 pub async fn check_fold_plans(conn: &mut PgConnection) -> Result<Vec<PlanCheck>, StoreError> {
     let mut checks = Vec::new();
-    for (name, statement) in STATEMENTS {
+    for (name, statement, parameter) in STATEMENTS {
         let explain = format!("EXPLAIN (FORMAT JSON) {statement}");
-        let query = sqlx::query_scalar(AssertSqlSafe(explain));
-        let query = if statement.contains("$1") {
-            query.bind(SEGMENT_MAX)
-        } else {
-            query
-        };
+        let mut query = sqlx::query_scalar(AssertSqlSafe(explain));
+        if let Some(value) = parameter {
+            query = query.bind(value);
+        }
         let plan: Value = query.fetch_one(&mut *conn).await?;
         checks.push(PlanCheck {
             shape: name.to_owned(),
